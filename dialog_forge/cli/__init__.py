@@ -1,0 +1,1 @@
+"""Typer apps: thin layers that parse flags, build a step and hand it to an executor."""

@@ -1,0 +1,109 @@
+"""The ``forge`` command: one typer app; each module in :data:`COMMANDS` adds its subcommands.
+
+Exit codes: 0 ok, 1 a gate or check failed, 2 usage or input error (a one-paragraph message naming the
+file, line and fix; ``--debug`` anywhere on the command line shows the traceback instead).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+
+import typer
+
+from ..errors import ForgeError
+
+#: Modules under dialog_forge/cli/ that define ``register(app)``, in the order of the pipeline.
+COMMANDS = [
+    "ingest",
+    "clean",
+    "dedup",
+    "augment",
+    "synth",
+    "score",
+    "gate",
+    "mix",
+    "split",
+    "train",
+    "eval",
+    "sweep",
+    "quant_report",
+    "run",
+    "schema",
+]
+
+app = typer.Typer(
+    name="forge",
+    help="dialog-forge: turn raw chatbot dialogue logs into clean, scored, leakage-free training data, then "
+         "fine-tune and evaluate LoRA/QLoRA adapters on it. Data commands chain through pipes as JSONL: "
+         "`forge ingest raw.jsonl | forge clean | forge dedup > out.jsonl`. Global flags: --verbose (log what "
+         "is decided, e.g. detected encodings), --debug (tracebacks).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root() -> None:
+    """dialog-forge: chainable dialogue-data commands (see `forge COMMAND --help`)."""
+
+
+def _register_all() -> None:
+    for mod in COMMANDS:
+        try:
+            module = importlib.import_module(f"dialog_forge.cli.{mod}")
+        except ModuleNotFoundError as e:  # a command module still being written must not break the rest
+            if e.name == f"dialog_forge.cli.{mod}":
+                continue
+            raise
+        module.register(app)
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("forge: %(message)s"))
+    root = logging.getLogger("dialog_forge")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.propagate = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point of ``forge``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("FORGE_DEBUG"))
+    verbose = "--verbose" in args
+    args = [a for a in args if a not in ("--debug", "--verbose")]
+    _setup_logging(verbose)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        _register_all()
+        app(args=args, prog_name="forge")
+    except ForgeError as e:
+        if debug:
+            raise
+        print(f"forge: error: {e}", file=sys.stderr)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            os._exit(141)
+    except SystemExit:
+        raise
+    except Exception as e:  # never a traceback for the user unless asked
+        if debug:
+            raise
+        print(f"forge: error: unexpected {type(e).__name__}: {e}. Re-run with --debug for the traceback, "
+              "and please report it with the input that caused it.", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

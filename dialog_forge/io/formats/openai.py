@@ -1,0 +1,37 @@
+"""OpenAI chat format: ``{"messages": [{"role": "user", "content": "..." | [parts]}, ...]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...schema import Message, SchemaError
+from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of
+
+USED = {"messages", "id", "conversation_id", "uid", "domain", "task", "lang", "format"}
+
+
+def matches(obj: dict[str, Any]) -> bool:
+    return isinstance(obj.get("messages"), list)
+
+
+def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
+    turns = obj.get("messages")
+    if not isinstance(turns, list):
+        raise SchemaError("missing_field", "OpenAI record without a 'messages' list")
+    msgs = []
+    for i, t in enumerate(turns):
+        if not isinstance(t, dict):
+            raise SchemaError("schema", f"message {i} is not an object")
+        role = norm_role(t.get("role"), i, opts)
+        content = text_of(t.get("content"), f"message {i}")
+        name = t.get("name")
+        msgs.append(Message(role, content, name if isinstance(name, str) else None))
+    return Parsed(
+        messages=msgs,
+        source_id=source_id(obj),
+        domain=str_or_none(obj.get("domain")),
+        task=str_or_none(obj.get("task")),
+        lang=str_or_none(obj.get("lang")),
+        created_at=obj.get(opts.time_field) if opts.time_field else obj.get("created_at"),
+        meta=extra_meta(obj, USED | ({opts.time_field} if opts.time_field else {"created_at"})),
+    )

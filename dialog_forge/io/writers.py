@@ -1,0 +1,158 @@
+"""Record sinks: canonical JSONL (stdout or a file), one Parquet file, or a directory of Parquet shards
+``part-00000.parquet`` ... with ``_manifest.json``.
+
+:func:`open_sink` picks the sink from ``--out``: nothing -> JSONL on stdout; ``*.jsonl`` / ``*.jsonl.gz``
+-> a JSONL file; ``*.parquet`` -> one Parquet file; anything else -> a directory of shards. A directory
+sink given ``partition_by="split"`` writes ``DIR/train/``, ``DIR/val/``, ``DIR/test/`` from each record's
+``split`` field.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+from typing import IO, Iterable
+
+from ..errors import ForgeError
+from ..schema import Dialogue, arrow_schema, to_arrow
+
+DEFAULT_SHARD_ROWS = 50_000
+
+
+class JsonlSink:
+    """Canonical JSONL to a binary stream (stdout by default) or a file path."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        if self.path is None:
+            self._fh: IO[bytes] = sys.stdout.buffer
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = gzip.open(self.path, "wb") if self.path.suffix == ".gz" else open(self.path, "wb")
+        self.count = 0
+        self.files: list[dict] = []
+
+    def write(self, records: Iterable[Dialogue]) -> None:
+        buf = bytearray()
+        for r in records:
+            buf += r.to_json()
+            buf += b"\n"
+            self.count += 1
+        if buf:
+            try:
+                self._fh.write(buf)
+            except BrokenPipeError:
+                raise ForgeError("the output pipe was closed by the next command.") from None
+
+    def close(self) -> None:
+        try:
+            self._fh.flush()
+        except BrokenPipeError:
+            pass
+        if self.path is not None:
+            self._fh.close()
+            self.files = [{"file": self.path.name, "rows": self.count}]
+
+
+class ParquetFileSink:
+    """All records into one Parquet file (written on close; for large outputs use a directory)."""
+
+    def __init__(self, path: str | Path):
+        import pyarrow.parquet as pq
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self.path, arrow_schema(), compression="zstd")
+        self.count = 0
+        self.files: list[dict] = []
+
+    def write(self, records: Iterable[Dialogue]) -> None:
+        recs = list(records)
+        if recs:
+            self._writer.write_table(to_arrow(recs))
+            self.count += len(recs)
+
+    def close(self) -> None:
+        self._writer.close()
+        self.files = [{"file": self.path.name, "rows": self.count}]
+
+
+class ShardSink:
+    """Parquet shards of at most ``shard_rows`` rows in ``directory`` (optionally one subdirectory per
+    value of ``partition_by``; records without a value go to the top directory)."""
+
+    def __init__(self, directory: str | Path, shard_rows: int = DEFAULT_SHARD_ROWS, partition_by: str | None = None):
+        if shard_rows < 1:
+            raise ForgeError("--shard-rows must be at least 1.")
+        self.dir = Path(directory)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ForgeError(f"--out {self.dir}: exists and is not a directory.")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for old in self.dir.glob("**/part-*.parquet"):
+            old.unlink()
+        self.shard_rows = shard_rows
+        self.partition_by = partition_by
+        self._buf: dict[str, list[Dialogue]] = {}
+        self._next: dict[str, int] = {}
+        self.count = 0
+        self.files: list[dict] = []
+
+    def write(self, records: Iterable[Dialogue]) -> None:
+        for r in records:
+            key = (getattr(r, self.partition_by) or "") if self.partition_by else ""
+            buf = self._buf.setdefault(key, [])
+            buf.append(r)
+            self.count += 1
+            if len(buf) >= self.shard_rows:
+                self._flush(key)
+
+    def _flush(self, key: str) -> None:
+        import pyarrow.parquet as pq
+
+        buf = self._buf.get(key) or []
+        if not buf:
+            return
+        n = self._next.get(key, 0)
+        sub = self.dir / key if key else self.dir
+        sub.mkdir(parents=True, exist_ok=True)
+        path = sub / f"part-{n:05d}.parquet"
+        pq.write_table(to_arrow(buf), path, compression="zstd")
+        self.files.append({"file": str(path.relative_to(self.dir)), "rows": len(buf)})
+        self._next[key] = n + 1
+        self._buf[key] = []
+
+    def close(self) -> None:
+        for key in list(self._buf):
+            self._flush(key)
+        if self.count == 0 and not self.partition_by:
+            import pyarrow.parquet as pq
+
+            # an empty but valid shard, so readers of the directory see the schema
+            pq.write_table(to_arrow([]), self.dir / "part-00000.parquet", compression="zstd")
+            self.files.append({"file": "part-00000.parquet", "rows": 0})
+
+
+def open_sink(out: str | Path | None, shard_rows: int = DEFAULT_SHARD_ROWS, partition_by: str | None = None):
+    """The sink for ``--out`` (see the module docstring)."""
+    if out is None or str(out) == "-":
+        return JsonlSink(None)
+    p = Path(out)
+    name = p.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return JsonlSink(p)
+    if name.endswith(".parquet"):
+        return ParquetFileSink(p)
+    if name.endswith(".json"):
+        raise ForgeError(f"--out {out}: a .json array is not an output format; use .jsonl, .parquet or a directory.")
+    return ShardSink(p, shard_rows, partition_by)
+
+
+def write_records(records: Iterable[Dialogue], path: str | Path, shard_rows: int = DEFAULT_SHARD_ROWS,
+                  partition_by: str | None = None) -> int:
+    """Write ``records`` to ``path`` (JSONL, Parquet file, or shard directory); returns the count.
+    A shard directory gets no manifest from this function (the executor writes manifests)."""
+    sink = open_sink(path, shard_rows, partition_by)
+    sink.write(records)
+    sink.close()
+    return sink.count

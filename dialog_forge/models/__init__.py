@@ -1,0 +1,1 @@
+"""Model loading shared by steps: sentence embeddings (dedup, augment checks, score)."""

@@ -1,0 +1,163 @@
+"""The local executor: drive a chain of steps over a stream of records, batch by batch.
+
+Records flow through the chain in batches; a global step holds its input until :meth:`Step.finish`,
+whose output then flows on to the next steps. Kept records of the last step go to the sink, rejects of
+every step to one rejects file, counts to :class:`~.stats.StepStats` (checked: in + generated == out +
+rejected). The CLI (one step) and ``forge run`` (several) both use :func:`run_chain`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import orjson
+
+from ..errors import ForgeError
+from ..schema import SchemaError
+from .stats import StepStats
+from .step import BatchResult, Reject, Step
+
+log = logging.getLogger("dialog_forge")
+
+
+@dataclass
+class RunResult:
+    """Per-step stats, the sink's output files, the rejects path and wall time of one run."""
+
+    stats: list[StepStats]
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    rejects_path: Path | None = None
+    rejects_count: int = 0
+    wall_seconds: float = 0.0
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while True:
+        chunk = list(islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Progress:
+    """A rich progress counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._p = None
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                               TextColumn("{task.completed} records"), TimeElapsedColumn(),
+                               console=Console(stderr=True), transient=True)
+            self._p.start()
+            self._task = self._p.add_task(label, total=None)
+
+    def advance(self, n: int) -> None:
+        if self._p is not None:
+            self._p.update(self._task, advance=n)
+
+    def close(self) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+def run_chain(steps: list[Step], source: Iterable[Any], sink, rejects, *, batch_size: int = 1000,
+              progress: bool = True) -> RunResult:
+    """Run ``steps`` in order over ``source`` and write to ``sink`` / ``rejects``.
+
+    ``source`` yields records (or, for ingest, raw rows), and :class:`Reject` objects for input that could
+    not be read; those count as input of the first step and go straight to the rejects.
+    Raises ``AssertionError`` if a step loses or invents records (a bug, not a user error).
+    """
+    t_start = time.perf_counter()
+    stats = [StepStats(s.name) for s in steps]
+    for s in steps:
+        s.setup()
+    bar = _Progress(steps[0].name if steps else "records", progress)
+
+    def emit(i: int, res: BatchResult) -> None:
+        st, step = stats[i], steps[i]
+        st.n_generated += res.generated
+        for rej in res.rejects:
+            st.rejected[rej.reason] += 1
+            rejects.write(rej, step.name)
+        st.n_out += len(res.kept)
+        push(i + 1, res.kept)
+
+    def push(i: int, items: list[Any]) -> None:
+        if i == len(steps):
+            if items:
+                sink.write(items)
+            return
+        st, step = stats[i], steps[i]
+        recs = []
+        for it in items:
+            if isinstance(it, Reject):
+                st.n_in += 1
+                st.rejected[it.reason] += 1
+                rejects.write(it, step.name)
+            else:
+                recs.append(it)
+        if not recs:
+            return
+        st.n_in += len(recs)
+        t0 = time.perf_counter()
+        res = step.process(recs)
+        st.seconds += time.perf_counter() - t0
+        emit(i, res)
+
+    try:
+        for batch in _batches(source, batch_size):
+            push(0, batch)
+            bar.advance(len(batch))
+        for i, step in enumerate(steps):
+            t0 = time.perf_counter()
+            res = step.finish()
+            stats[i].seconds += time.perf_counter() - t0
+            emit(i, res)
+    finally:
+        bar.close()
+        sink.close()
+        rejects.close()
+    for st, step in zip(stats, steps):
+        st.counters = step.summary()
+        st.check()
+    return RunResult(stats=stats, outputs=list(getattr(sink, "files", [])),
+                     rejects_path=getattr(rejects, "path", None), rejects_count=getattr(rejects, "count", 0),
+                     wall_seconds=time.perf_counter() - t_start)
+
+
+def stats_payload(result: RunResult, argv: list[str]) -> dict[str, Any]:
+    """The ``--stats-json`` document: the first step's input count, the last step's output count,
+    rejects in total, and every step's own figures."""
+    steps = [s.to_dict() for s in result.stats]
+    return {
+        "command": argv,
+        "in": result.stats[0].n_in if result.stats else 0,
+        "out": result.stats[-1].n_out if result.stats else 0,
+        "rejected": sum(s.n_rejected for s in result.stats),
+        "rejects_file": str(result.rejects_path) if result.rejects_path and result.rejects_count else None,
+        "steps": steps,
+        "wall_seconds": round(result.wall_seconds, 3),
+    }
+
+
+def write_stats_json(path: str | Path, payload: dict[str, Any]) -> None:
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(orjson.dumps(payload, option=orjson.OPT_INDENT_2, default=str))
+    except OSError as e:
+        raise ForgeError(f"--stats-json {path}: cannot write ({e.strerror}).") from None
+
+
+__all__ = ["RunResult", "run_chain", "stats_payload", "write_stats_json", "SchemaError"]

@@ -1,0 +1,83 @@
+"""The canonical record: JSON Schema file in sync with the code, dict and Arrow round-trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dialog_forge.schema import (Dialogue, Lineage, Message, SchemaError, arrow_schema, content_id, from_arrow,
+                                 json_schema, normalize_timestamp, to_arrow)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_checked_in_json_schema_matches_code():
+    on_disk = json.loads((ROOT / "schemas" / "dialogue.schema.json").read_text(encoding="utf-8"))
+    assert on_disk == json_schema(), "schemas/dialogue.schema.json is stale: run `make schema`"
+
+
+def test_arrow_schema_has_every_record_field():
+    fields = set(arrow_schema().names)
+    assert fields == set(json_schema()["properties"])
+
+
+def _record() -> Dialogue:
+    return Dialogue(
+        id="r1",
+        messages=[Message("system", "你是客服"), Message("user", "你好"), Message("assistant", "您好！", name="bot")],
+        domain="customer_service", task="greeting", lang="zh",
+        source={"file": "a.jsonl", "line": 3}, created_at="2025-03-01T08:00:00Z",
+        meta={"k": [1, 2, {"x": None}]},
+        lineage=Lineage("r0", "r0", [{"op": "ingest", "params": {"format": "sharegpt"}}]),
+        quality={"score": 0.9, "components": {"format": 1.0}, "decision": "keep"}, split="train",
+    )
+
+
+def test_dict_round_trip_is_exact():
+    r = _record()
+    assert Dialogue.from_dict(r.to_dict()).to_dict() == r.to_dict()
+    assert Dialogue.from_json(r.to_json()).to_json() == r.to_json()
+
+
+def test_arrow_round_trip_is_exact():
+    recs = [_record(), Dialogue(id="r2", messages=[Message("user", "hi"), Message("assistant", "hello")])]
+    back = from_arrow(to_arrow(recs))
+    assert [b.to_dict() for b in back] == [r.to_dict() for r in recs]
+
+
+def test_name_absent_is_not_null():
+    r = Dialogue(id="x", messages=[Message("user", "a"), Message("assistant", "b")])
+    assert "name" not in r.to_dict()["messages"][1]
+
+
+@pytest.mark.parametrize("bad,reason", [
+    ({"id": "a", "messages": [{"role": "bot", "content": "x"}]}, "unknown_role"),
+    ({"id": "a", "messages": [{"role": "user", "content": 5}]}, "invalid_content"),
+    ({"id": "", "messages": []}, "schema"),
+    ({"id": "a", "messages": "hi"}, "schema"),
+])
+def test_from_dict_rejects_with_reason(bad, reason):
+    with pytest.raises(SchemaError) as e:
+        Dialogue.from_dict(bad)
+    assert e.value.reason == reason
+
+
+@pytest.mark.parametrize("raw,want", [
+    ("2025-03-14T09:21:00Z", "2025-03-14T09:21:00Z"),
+    ("2025-03-14T17:21:00+08:00", "2025-03-14T09:21:00Z"),
+    (1741944060, "2025-03-14T09:21:00Z"),
+    ("1741944060", "2025-03-14T09:21:00Z"),
+    ("2025-03-14 09:21:00", "2025-03-14T09:21:00Z"),
+])
+def test_normalize_timestamp(raw, want):
+    assert normalize_timestamp(raw) == want
+
+
+def test_content_id_is_stable_and_content_sensitive():
+    a = [Message("user", "你好"), Message("assistant", "您好")]
+    b = [Message("user", "你好"), Message("assistant", "您好！")]
+    assert content_id(a) == content_id(list(a))
+    assert content_id(a) != content_id(b)
+    assert len(content_id(a)) == 16
