@@ -22,9 +22,22 @@ $(STAMP): pyproject.toml
 
 demo: install
 	@mkdir -p $(DEMO)
-	$(BIN)/forge run sample_data/recipe.yaml --out $(DEMO)/curated --stats-json $(DEMO)/stats.json
+	@echo "== 1/5 ingest -> clean -> dedup -> augment -> score -> mix -> split (sample_data/recipe.yaml)"
+	$(BIN)/forge run sample_data/recipe.yaml --out $(DEMO)/shards --stats-json $(DEMO)/stats.json
+	@echo "== 2/5 gate: the checks a CI job would run"
+	$(BIN)/forge gate $(DEMO)/shards --min-mean 0.6 --max-pii 0 --max-leakage 0 --min-per-domain 10 \
+		--junit $(DEMO)/gate.xml --json $(DEMO)/gate.json
+	@echo "== 3/5 a tiny random Llama model and tokenizer (offline stand-in for a real base model)"
+	$(BIN)/forge tiny-model $(DEMO)/tiny-model --text sample_data/raw/customer_service.sharegpt.jsonl
+	@echo "== 4/5 QLoRA (NF4) fine-tuning of the tiny model on the demo shards"
+	$(BIN)/forge train --method qlora --r 8 --base-model $(DEMO)/tiny-model --data $(DEMO)/shards \
+		--out $(DEMO)/run --max-steps 30 --eval-steps 10 --max-length 256 --seed 1
+	@echo "== 5/5 eval: the adapter against its base on the test split"
+	$(BIN)/forge eval $(DEMO)/run --data $(DEMO)/shards --general general=sample_data/general_eval.jsonl \
+		--out $(DEMO)/eval --gen-limit 8
 	@echo
-	@echo "demo output: $(DEMO)/curated (Parquet shards + _manifest.json), rejects: $(DEMO)/curated/rejects.jsonl"
+	@echo "demo output in $(DEMO)/: shards/ (train/ val/ test/ Parquet + _manifest.json, rejects.jsonl),"
+	@echo "  gate.xml, run/ (adapter, tokenizer, loss_curve.png), eval/ (eval.json, radar.png)"
 
 test: install
 	$(BIN)/python -m pytest -q

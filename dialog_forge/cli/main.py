@@ -7,6 +7,7 @@ file, line and fix; ``--debug`` anywhere on the command line shows the traceback
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 import sys
@@ -61,6 +62,29 @@ def _register_all() -> None:
                 continue
             raise
         module.register(app)
+    for info in app.registered_commands:
+        doc = info.help if info.help is not None else inspect.getdoc(info.callback)
+        info.help = reflow(doc) if doc else doc
+        if info.epilog:
+            info.epilog = reflow(info.epilog)
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of each paragraph (typer re-wraps them anyway), keeping blank-line
+    paragraph breaks and lines that start a list item (``- ``, ``* ``) or an indented example."""
+    text = inspect.cleandoc(text)
+    out: list[str] = []
+    for para in text.split("\n\n"):
+        lines = para.split("\n")
+        merged: list[str] = []
+        for line in lines:
+            starts_block = line.startswith(("- ", "* ", "  ")) or not merged
+            if starts_block:
+                merged.append(line)
+            else:
+                merged[-1] = merged[-1].rstrip() + " " + line.strip()
+        out.append("\n".join(merged))
+    return "\n\n".join(out)
 
 
 def _setup_logging(verbose: bool) -> None:

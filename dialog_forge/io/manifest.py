@@ -46,12 +46,33 @@ def describe_inputs(files: list[InputFile]) -> list[dict[str, Any]]:
     return out
 
 
+#: Flags whose values are secrets: never written to a manifest or stats file.
+SECRET_FLAGS = ("--salt", "--api-key")
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """``argv`` with the values of :data:`SECRET_FLAGS` replaced by ``***``."""
+    out, hide = [], False
+    for a in argv:
+        if hide:
+            out.append("***")
+            hide = False
+        elif a in SECRET_FLAGS:
+            out.append(a)
+            hide = True
+        elif a.split("=", 1)[0] in SECRET_FLAGS and "=" in a:
+            out.append(a.split("=", 1)[0] + "=***")
+        else:
+            out.append(a)
+    return out
+
+
 def build_manifest(*, argv: list[str], steps: list[dict[str, Any]], inputs: list[dict[str, Any]],
                    outputs: list[dict[str, Any]], rejects: dict[str, Any] | None, seed: int | None,
                    wall_seconds: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest as a dict (see the module docstring)."""
     m = {
-        "command": argv,
+        "command": redact_argv(argv),
         "steps": steps,
         "inputs": inputs,
         "outputs": outputs,

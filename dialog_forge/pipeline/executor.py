@@ -19,6 +19,7 @@ from typing import Any, Iterable, Iterator
 import orjson
 
 from ..errors import ForgeError
+from ..io.manifest import redact_argv
 from ..schema import SchemaError
 from .stats import StepStats
 from .step import BatchResult, Reject, Step
@@ -142,7 +143,7 @@ def stats_payload(result: RunResult, argv: list[str]) -> dict[str, Any]:
     rejects in total, and every step's own figures."""
     steps = [s.to_dict() for s in result.stats]
     return {
-        "command": argv,
+        "command": redact_argv(argv),
         "in": result.stats[0].n_in if result.stats else 0,
         "out": result.stats[-1].n_out if result.stats else 0,
         "rejected": sum(s.n_rejected for s in result.stats),

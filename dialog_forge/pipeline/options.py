@@ -102,9 +102,9 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
                 return {str(k): spec.value_type(v) for k, v in value.items()}
             return parse_kv(value, spec.flag, spec.value_type)
         if spec.kind == "list":
-            if isinstance(value, (list, tuple)):
-                return [str(v) for v in value]
-            return [s.strip() for s in str(value).split(",") if s.strip()]
+            # repeated flags and comma lists both work: --op a --op b, --op a,b, YAML [a, b] or "a,b"
+            items = value if isinstance(value, (list, tuple)) else [value]
+            return [s.strip() for v in items for s in str(v).split(",") if s.strip()]
         if spec.kind == "choice":
             if value not in spec.choices:
                 raise ForgeError(f"{spec.flag}: {value!r} is not one of {', '.join(map(str, spec.choices))}.")

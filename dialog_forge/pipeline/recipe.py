@@ -54,6 +54,8 @@ def build_steps(spec: list[Any], where: str = "recipe") -> list[Step]:
             raise ForgeError(f"{where}: steps[{i}] must be a step name or {{name: {{options}}}}, got {item!r}.")
         if not isinstance(opts, dict):
             raise ForgeError(f"{where}: options of step {name!r} must be a mapping.")
+        # YAML 1.1 reads the bare keys on/off/yes/no as booleans; flags are never booleans
+        opts = {({True: "on", False: "off"}.get(k, k) if isinstance(k, bool) else k): v for k, v in opts.items()}
         try:
             cls = get_step(str(name))
         except KeyError as e:

@@ -1,0 +1,1 @@
+"""Safety lexicons: <category>.<lang>.txt, one term per line."""

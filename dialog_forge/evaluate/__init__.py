@@ -1,0 +1,1 @@
+"""Evaluation: perplexity, generation metrics, retention, A/B comparison, quantisation loss, sweeps."""

@@ -1,0 +1,155 @@
+"""Anonymisation operators, applied through Presidio's ``AnonymizerEngine``.
+
+Operators (``--pii-action``):
+
+* ``replace`` (default): a typed placeholder, ``<PHONE_NUMBER>``;
+* ``mask``: every character but separators and the last four replaced by ``*`` (values of 4 or fewer
+  characters are masked completely);
+* ``hash``: ``<PHONE_NUMBER:0123456789ab>``, the first 12 hex digits of SHA-256(``salt`` + entity + value);
+  needs a non-empty ``--salt`` so that values cannot be recovered by hashing guesses;
+* ``pseudonym``: ``<PERSON_1>``, ``<PERSON_2>``, ... numbered per entity type in order of appearance,
+  consistent within a dialogue (the same value is the same pseudonym in every turn);
+* ``fake``: a Faker surrogate in the turn's language (``zh_CN`` / ``en_US``), consistent within a
+  dialogue and reproducible (seeded from the salt and the dialogue id).
+
+The action spec is ``OP`` or ``OP,ENTITY=OP,...`` or ``ENTITY=OP,...`` (entities without an override use
+``OP``, else ``replace``). Values are compared after removing spaces and hyphens, so ``138 0013 8000`` and
+``13800138000`` get the same pseudonym.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig
+
+from ...errors import ForgeError
+
+OPERATORS = ("replace", "mask", "hash", "pseudonym", "fake")
+
+
+def parse_actions(spec: str, known_entities: tuple[str, ...] | list[str]) -> tuple[str, dict[str, str]]:
+    """``(default_op, {entity: op})`` from an action spec (see module docstring).
+
+    Raises :class:`ForgeError` for an unknown operator or entity, naming ``--pii-action``.
+    """
+    default = "replace"
+    overrides: dict[str, str] = {}
+    for part in [p.strip() for p in (spec or "").split(",") if p.strip()]:
+        if "=" in part:
+            ent, op = (x.strip() for x in part.split("=", 1))
+            ent = ent.upper()
+            if ent not in known_entities:
+                raise ForgeError(f"--pii-action {spec!r}: unknown entity {ent!r}; known: {', '.join(known_entities)}")
+            overrides[ent] = op
+        else:
+            op = part
+            default = op
+        if op not in OPERATORS:
+            raise ForgeError(f"--pii-action {spec!r}: unknown operator {op!r}; choose from {', '.join(OPERATORS)}")
+    return default, overrides
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"[\s\-]", "", value).lower()
+
+
+def mask_value(value: str, keep_last: int = 4, char: str = "*") -> str:
+    """``value`` with every character except spaces/hyphens and the last ``keep_last`` replaced by ``char``;
+    values of ``keep_last`` or fewer significant characters are masked completely."""
+    sig = [i for i, c in enumerate(value) if c not in " -"]
+    keep = set(sig[-keep_last:]) if len(sig) > keep_last else set()
+    return "".join(c if (i in keep or c in " -") else char for i, c in enumerate(value))
+
+
+class _Faker:
+    """Faker surrogates per entity type and language; one generator per language."""
+
+    def __init__(self):
+        from faker import Faker
+
+        self._f = {"zh": Faker("zh_CN"), "en": Faker("en_US")}
+
+    def seed(self, seed: int) -> None:
+        for f in self._f.values():
+            f.seed_instance(seed)
+
+    def make(self, entity: str, lang: str) -> str:
+        f = self._f.get(lang, self._f["en"])
+        gen: dict[str, Callable[[], str]] = {
+            "PERSON": f.name, "PHONE_NUMBER": f.phone_number, "EMAIL_ADDRESS": f.email, "ADDRESS": f.address,
+            "LOCATION": f.city, "CREDIT_CARD": f.credit_card_number, "BANK_CARD": f.credit_card_number,
+            "IBAN_CODE": f.iban, "IP_ADDRESS": f.ipv4, "URL": f.url, "DATE_TIME": f.date,
+            "US_SSN": self._f["en"].ssn, "CN_RESIDENT_ID": self._f["zh"].ssn,
+            "CN_PASSPORT": lambda: "E" + f.numerify("########"),
+            "CN_LICENSE_PLATE": self._f["zh"].license_plate,
+        }
+        return gen.get(entity, lambda: f"<{entity}>")().replace("\n", " ")
+
+
+class DialogueAnonymizer:
+    """Replace analyzer hits with the configured operator, consistently within one dialogue.
+
+    Call :meth:`start` at the beginning of each dialogue (resets pseudonym numbering and fake mappings,
+    reseeds Faker), then :meth:`anonymize` per turn.
+
+    Raises:
+        ForgeError: bad ``--pii-action`` spec, or ``hash`` without ``--salt``.
+    """
+
+    def __init__(self, action_spec: str = "replace", salt: str = "", known_entities=()):
+        self.default, self.overrides = parse_actions(action_spec, tuple(known_entities))
+        ops = {self.default, *self.overrides.values()}
+        if "hash" in ops and not salt:
+            raise ForgeError("--pii-action hash needs --salt SECRET (an unsalted hash of a phone number can be "
+                             "reversed by hashing every possible number)")
+        self.salt = salt
+        self.engine = AnonymizerEngine()
+        self._faker = _Faker() if "fake" in ops else None
+        self.start("")
+
+    def op_for(self, entity: str) -> str:
+        """The operator name used for ``entity``."""
+        return self.overrides.get(entity, self.default)
+
+    def start(self, dialogue_id: str) -> None:
+        """Begin a new dialogue: fresh pseudonym counters and fake mapping (seeded by salt + id)."""
+        self._pseudo: dict[tuple[str, str], str] = {}
+        self._counts: dict[str, int] = {}
+        self._fake: dict[tuple[str, str], str] = {}
+        if self._faker is not None:
+            self._faker.seed(int.from_bytes(hashlib.sha256((self.salt + "\0" + dialogue_id).encode()).digest()[:8],
+                                            "big"))
+
+    def _value(self, entity: str, value: str, lang: str) -> str:
+        op = self.op_for(entity)
+        key = (entity, _norm(value))
+        if op == "replace":
+            return f"<{entity}>"
+        if op == "mask":
+            return mask_value(value)
+        if op == "hash":
+            h = hashlib.sha256((self.salt + "\0" + entity + "\0" + _norm(value)).encode()).hexdigest()[:12]
+            return f"<{entity}:{h}>"
+        if op == "pseudonym":
+            if key not in self._pseudo:
+                self._counts[entity] = self._counts.get(entity, 0) + 1
+                self._pseudo[key] = f"<{entity}_{self._counts[entity]}>"
+            return self._pseudo[key]
+        if key not in self._fake:  # fake
+            self._fake[key] = self._faker.make(entity, lang)
+        return self._fake[key]
+
+    def anonymize(self, text: str, results: list, lang: str = "en") -> str:
+        """``text`` with every hit in ``results`` (non-overlapping Presidio ``RecognizerResult``) replaced."""
+        if not results:
+            return text
+        for r in sorted(results, key=lambda r: r.start):  # number pseudonyms in order of appearance
+            self._value(r.entity_type, text[r.start:r.end], lang)
+        operators = {}
+        for ent in {r.entity_type for r in results}:
+            operators[ent] = OperatorConfig("custom", {"lambda": (lambda v, _e=ent: self._value(_e, v, lang))})
+        return self.engine.anonymize(text=text, analyzer_results=results, operators=operators).text

@@ -1,0 +1,219 @@
+"""Chinese ``PERSON`` and ``ADDRESS`` recognition from context cues, for the offline default (no NER model).
+
+Names: a cue before the name (我叫X, 患者X, 联系人X, 收件人X, 户名X, ...) or an honorific after it (X先生,
+X女士, X医生, ...). A name is a surname from Faker's ``zh_CN`` person provider (399, with weights) or a
+compound surname -- after weak cues (患者, 我是) and before honorifics only the 200 most frequent (~96% of
+the population; rarer ones such as 应/和/时 are mostly ordinary words there) -- followed by one or two
+given-name characters; extraction stops at punctuation and at characters that begin common non-name words
+(的, 了, 今, 昨, 男, 女, ...). After the weak cue 我是 the name must end at a boundary; before an honorific a
+full name must start at a boundary ("相配合医生" is no name), a bare surname need not ("找张医生").
+
+Addresses: a cue (住在, 住址, 地址, 寄到, 送到, 家住, ...) followed by text that ends in an address marker
+(省 市 区 县 镇 乡 村 路 街 巷 弄 号 楼 室 栋 座 单元) and holds a digit, two markers or five characters
+("送到正规医院" is no address), or a cue-free structured address that starts with a
+province-level name (北京, 广东省, 内蒙古自治区, ...) or a two-character city + 市 and continues down to a
+district/street/number. A trailing six-digit postcode is included.
+"""
+
+from __future__ import annotations
+
+import regex as re
+
+from ._presidio import import_presidio
+
+import_presidio()
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+_CJK = r"\u4e00-\u9fff"
+
+
+def _surnames() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    from faker.providers.person.zh_CN import Provider
+
+    weights = Provider.last_names
+    singles = sorted((s for s in weights if len(s) == 1), key=lambda s: -weights[s])
+    compounds = {s for s in weights if len(s) == 2}
+    compounds |= {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "夏侯", "令狐",
+                  "司徒", "宇文", "端木", "澹台", "南宫", "西门"}
+    # the 200 most frequent single surnames: about 96% of the population by Faker's weights
+    return frozenset(singles), frozenset(singles[:200]), frozenset(compounds)
+
+
+#: All single-character surnames (after strong cues: 我叫, 联系人, 收件人, ...), the 200 most frequent
+#: (after weak cues and before honorifics, where rarer ones -- 应, 由, 时, 相 -- are mostly ordinary words),
+#: and compound surnames.
+ALL_SURNAMES, SURNAMES, COMPOUND_SURNAMES = _surnames()
+
+#: Characters of medical vocabulary that given names (practically) never use.
+MEDICAL_CHARS = frozenset("血压气痛病症炎肿腹胃肝肾肺糖尿药疗医院检查治疼癌瘤热烧咳嗽吐泻便脏骨头眼耳鼻牙舌皮肤疹阴性"
+                          "贫虚禁止重度部侧上下左右边嗳灸患")
+STOP_CHARS = frozenset(
+    "的了在是说今昨明后前和与跟也都就要想去来现已因但我你他她它您请从到把被给让对为年月日岁男女"
+    "先生士姐师医院科室号码电话手机身份证卡住地址这那有没不很还再又吗呢吧啊呀哦嗯，。、；：！？…"
+    "（）《》“”‘’【】 \t\n,.;:!?()[]\"'0123456789") - frozenset("明") | MEDICAL_CHARS
+#: Two-character words that follow a cue but are not names (患者家属, 患者本人, 联系人电话, ...).
+NOT_NAMES = frozenset({"家属", "本人", "自己", "朋友", "年龄", "目前", "今天", "最近", "一般", "情况", "病史",
+                       "主诉", "平时", "同事", "孩子", "父亲", "母亲", "妈妈", "爸爸", "老人", "姓名", "信息",
+                       "电话", "方式", "地址", "手机", "女性", "男性", "这边", "那边", "服务",
+                       # common words that start with a surname character (medical text after 患者/病人)
+                       "高血", "高烧", "高热", "高龄", "包括", "康复", "黄疸", "白细", "白天", "方面", "方法",
+                       "程度", "石膏", "马上", "金属", "许多", "何时", "任何", "曾经", "健康", "您好", "严格", "严令", "严禁",
+                       "严重", "严密", "严肃", "安全", "安静", "金钱", "毛病", "温度", "孙子", "方便"})
+
+#: Surnames that are far more often function words or word starts (向, 和, 常, 时, 谢 in 感谢, ...): as a bare
+#: surname before an honorific, or a name after a cue not followed by punctuation, they are not names.
+AMBIGUOUS_SURNAMES = frozenset("向谢和于从与对给把被让叫常时尤白应全都由相经能可多平成万很还也就才又将祝")
+
+#: Cues after which a name almost always follows.
+_PREFIX_CUES = r"我叫|名叫|叫做|姓名|名字是|名字叫|联系人|收件人|收货人|户名|开户名|持卡人|经办人|签名|署名"
+#: Cues usually followed by a predicate in medical text ("患者严重贫血"): the name must end at punctuation,
+#: a space, the end of the text or before a function/medical character.
+_WEAK_CUES = r"我是|患者|病人|本人|家属"
+_HONORIFICS = r"先生|女士|小姐|老师|医生|大夫|主任|教授|经理|阿姨|叔叔|同学|护士"
+
+#: Characters that typically stand right before "<surname><honorific>" (找张医生, 是李老师, 的王阿姨).
+_BEFORE_BARE_SURNAME = frozenset("找问请叫是和跟给让位名的被向对见谢喊称")
+
+_RX_PREFIX = re.compile(rf"(?:{_PREFIX_CUES})[：:\s]*")
+_RX_WEAK = re.compile(rf"(?:{_WEAK_CUES})")
+_RX_HONOR = re.compile(rf"(?:{_HONORIFICS})")
+_BOUNDARY = frozenset("，。、；：！？…,.;:!?）) \t\n") | {""}
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
+def _name_at(text: str, i: int, surnames: frozenset[str] = SURNAMES) -> list[int]:
+    """Possible name ends for a name starting at ``text[i]`` (longest first); empty when no surname."""
+    if text[i:i + 2] in COMPOUND_SURNAMES:
+        j = i + 2
+    elif i < len(text) and text[i] in surnames:
+        j = i + 1
+    else:
+        return []
+    ends = []
+    k = j
+    while k < len(text) and k - j < 2 and "\u4e00" <= text[k] <= "\u9fff" and text[k] not in STOP_CHARS:
+        k += 1
+        ends.append(k)
+    return sorted(ends, reverse=True)
+
+
+def find_zh_names(text: str) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of Chinese names found by cues in ``text`` (end exclusive)."""
+    out: list[tuple[int, int, float]] = []
+    for m in _RX_PREFIX.finditer(text):
+        i = m.end()
+        ends = _name_at(text, i, ALL_SURNAMES)
+        if not ends or text[i:i + 2] in NOT_NAMES:
+            continue
+        if text[i] in AMBIGUOUS_SURNAMES and text[ends[0]:ends[0] + 1] not in _BOUNDARY:
+            continue  # "患者常伴有..." is a predicate, "患者常明，男" a name
+        out.append((i, ends[0], 0.85))
+    for m in _RX_WEAK.finditer(text):
+        i = m.end() + (text[m.end():m.end() + 1] in "：: ")
+        if text[i:i + 2] in NOT_NAMES:
+            continue
+        for e in _name_at(text, i):
+            nxt = text[e:e + 1]
+            # the name must end at punctuation/space/end, or (unless its surname is ambiguous) before a
+            # function or medical character ("患者张伟上周..."), not inside a word ("患者时常表现")
+            if nxt in _BOUNDARY or (nxt in STOP_CHARS and text[i] not in AMBIGUOUS_SURNAMES):
+                out.append((i, e, 0.7))
+                break
+    for m in _RX_HONOR.finditer(text):
+        end = m.start()
+        best = None
+        for start in range(max(0, end - 4), end):
+            if text[start:start + 2] in COMPOUND_SURNAMES:
+                n_sur = 2
+            elif text[start] in SURNAMES:
+                n_sur = 1
+            else:
+                continue
+            given = text[start + n_sur:end]
+            # a full name (surname + given name) must start at a boundary (not glued to more CJK text,
+            # "相配合医生"); a bare surname right before the honorific ("张医生") needs no boundary
+            at_boundary = start == 0 or not _is_cjk(text[start - 1])
+            if given and (not at_boundary or given in NOT_NAMES or text[start] in AMBIGUOUS_SURNAMES):
+                continue
+            if not given and (text[start] in AMBIGUOUS_SURNAMES
+                              or not (at_boundary or text[start - 1] in _BEFORE_BARE_SURNAME)):
+                continue  # "向医生询问", "祝你健康医生", "上周医生"; but "找张医生", "很好的樊阿姨"
+            if len(given) <= 2 and all(_is_cjk(c) and c not in STOP_CHARS for c in given):
+                best = start
+                break
+        if best is not None:
+            out.append((best, end, 0.8))
+    return out
+
+
+_PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|"
+              "四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
+_PROV_SUFFIX = r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
+_MARK = r"省市区县镇乡村路街巷弄号楼室栋座"
+_ADDR_TAIL = (rf"(?:[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟))?(?:[{_CJK}0-9]{{1,12}}?(?:大道|胡同|路|街|巷|弄|道|镇|乡|村))?"
+              rf"(?:[0-9A-Za-z\-]{{1,6}}(?:号院|号楼|号|座|室|栋|幢|楼|单元))*(?:\s?\d{{6}})?")
+_RX_ADDR_STRUCT = re.compile(
+    rf"(?:(?:{_PROVINCES}){_PROV_SUFFIX}|[{_CJK}]{{2}}市)[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟)" + _ADDR_TAIL
+)
+_ADDR_CUES = r"住在|住址|地址|寄到|送到|家住|居住在|现住|住于|寄往|送往|发到"
+_RX_ADDR_CUE = re.compile(rf"(?:{_ADDR_CUES})[是为：:\s]*")
+_RX_ADDR_BODY = re.compile(rf"[{_CJK}0-9A-Za-z\-#·]+(?:\s\d{{6}}(?!\d))?")
+_RX_ADDR_CUT = re.compile(r"的|附近|旁边|对面|一带|那边|这边|里面|已经|现在|目前|吗|呢|吧")
+_RX_ADDR_END = re.compile(rf"^.*[{_MARK}](?:[0-9A-Za-z\-]{{0,6}}(?:号|座|室|栋|楼|单元))?(?:\s\d{{6}})?", re.S)
+
+
+def find_zh_addresses(text: str) -> list[tuple[int, int, float]]:
+    """``(start, end, score)`` of Chinese addresses (cue-led or structured) in ``text``."""
+    out: list[tuple[int, int, float]] = []
+    for m in _RX_ADDR_STRUCT.finditer(text):
+        span = m.group(0)
+        n_marks = sum(c in _MARK for c in span)
+        if n_marks >= 2 and len(span) >= 6:
+            out.append((m.start(), m.end(), 0.75))
+    for m in _RX_ADDR_CUE.finditer(text):
+        b = _RX_ADDR_BODY.match(text, m.end())
+        if not b:
+            continue
+        body = b.group(0)
+        cut = _RX_ADDR_CUT.search(body)
+        if cut:
+            body = body[:cut.start()]
+        e = _RX_ADDR_END.match(body)
+        if not e or body.startswith(("了", "过", "着")):
+            continue
+        addr = e.group(0)
+        if len(addr) >= 3 and (any(c.isdigit() for c in addr) or sum(c in _MARK for c in addr) >= 2
+                               or len(addr) >= 5):
+            out.append((b.start(), b.start() + len(addr), 0.8))
+    return out
+
+
+class ZhPersonCueRecognizer(LocalRecognizer):
+    """``PERSON`` in Chinese text from cues (see the module docstring); no NLP model needed."""
+
+    def __init__(self, supported_language: str = "zh"):
+        super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
+                         name="forge_ZhPersonCueRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [RecognizerResult("PERSON", s, e, sc) for s, e, sc in find_zh_names(text)]
+
+
+class ZhAddressCueRecognizer(LocalRecognizer):
+    """``ADDRESS`` in Chinese text from cues and the province/city/district/street structure."""
+
+    def __init__(self, supported_language: str = "zh"):
+        super().__init__(supported_entities=["ADDRESS"], supported_language=supported_language,
+                         name="forge_ZhAddressCueRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [RecognizerResult("ADDRESS", s, e, sc) for s, e, sc in find_zh_addresses(text)]

@@ -1,0 +1,61 @@
+"""Text normalisation: mojibake, invisible characters, whitespace, NFC vs NFKC, OpenCC, HTML."""
+
+from __future__ import annotations
+
+from dialog_forge.steps.normalize import (
+    NormalizeOptions,
+    collapse_ws,
+    normalize_text,
+    strip_html,
+    strip_invisible,
+)
+
+
+def test_mojibake_is_repaired():
+    broken = "手机号码".encode().decode("latin-1")
+    assert broken != "手机号码"
+    assert normalize_text(broken) == "手机号码"
+    assert normalize_text("cafÃ©") == "café"
+
+
+def test_fullwidth_punctuation_and_curly_quotes_survive_by_default():
+    text = "你好，“医生”！ＡＢＣ（测试）"
+    assert normalize_text(text) == text
+
+
+def test_nfkc_only_when_asked():
+    assert normalize_text("你好，ＡＢＣ", NormalizeOptions(nfkc=True)) == "你好,ABC"
+    # NFC composes a combining accent without touching width
+    assert normalize_text("cafe\u0301，") == "café，"
+
+
+def test_zero_width_and_control_characters_removed():
+    assert strip_invisible("13800\u200b138000\ufeff") == "13800138000"
+    assert strip_invisible("a\x07b\x1bc\td\ne") == "abc\td\ne"
+    # a zero-width joiner inside an emoji sequence is kept, elsewhere removed
+    family = "\U0001F468\u200d\U0001F469"
+    assert strip_invisible(family) == family
+    assert strip_invisible("ab\u200dcd") == "abcd"
+
+
+def test_whitespace_collapsed_and_stripped():
+    assert collapse_ws("  a \t\t b  \n\n\n\n c  ") == "a b\n\nc"
+    assert normalize_text("\u3000\u3000你好  世界\r\n") == "你好 世界"
+
+
+def test_opencc_conversion():
+    assert normalize_text("醫生說這個藥", NormalizeOptions(to_simplified=True)) == "医生说这个药"
+    assert normalize_text("医生说这个药", NormalizeOptions(to_traditional=True)) == "醫生說這個藥"
+    assert normalize_text("醫生說") == "醫生說"  # off by default
+
+
+def test_html_stripping_keeps_placeholders_and_comparisons():
+    assert strip_html("<p>a &amp; b<br>c</p>") == "a & b\nc\n"
+    assert normalize_text("<b>x</b> <PHONE_NUMBER> a < b", NormalizeOptions(strip_html=True)) == \
+        "x <PHONE_NUMBER> a < b"
+    assert normalize_text("<b>x</b>") == "<b>x</b>"  # off by default
+
+
+def test_switches_turn_parts_off():
+    raw = " a\u200b  b "
+    assert normalize_text(raw, NormalizeOptions(strip_control=False, collapse_whitespace=False)) == raw

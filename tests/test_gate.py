@@ -1,0 +1,124 @@
+"""``forge gate``: pass and fail on each threshold, exit codes 0/1/2, JUnit and JSON output."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import orjson
+import pytest
+
+from dialog_forge.errors import ForgeError
+from dialog_forge.gate import checks
+from dialog_forge.gate.report import junit_xml
+from dialog_forge.io.writers import write_records
+from dialog_forge.schema import Dialogue, Message
+
+
+TOPICS = ["How long does a refund take to reach my card?", "Can I change the delivery address after ordering?",
+          "Why was my account locked after three attempts?", "Which documents do I need for a mortgage?",
+          "Is a fever of 39 degrees dangerous for an adult?", "How do I reset my router password?",
+          "What does the annual fee on my credit card cover?", "Can I return shoes that I have already worn?",
+          "How do I solve a quadratic equation by completing the square?", "What is the best way to revise history?",
+          "Where can I download last year's tax invoice?", "How often should I replace a toothbrush?"]
+
+
+def rec(i: int, score: float, decision: str, domain: str = "medical", user: str | None = None,
+        reply: str = "Please rest and drink water.", split: str | None = None) -> Dialogue:
+    return Dialogue(id=f"g{i:02d}", messages=[Message("user", user or TOPICS[i % len(TOPICS)] + f" (case {i})"),
+                                              Message("assistant", reply)],
+                    domain=domain, quality={"score": score, "components": {}, "decision": decision}, split=split)
+
+
+def dataset() -> list[Dialogue]:
+    # 10 records: mean score 0.75, keep 6/10, drop 2/10, domains medical 7 / finance 3, one exact duplicate
+    scores = [0.9, 0.9, 0.85, 0.85, 0.9, 0.9, 0.7, 0.7, 0.4, 0.4]
+    decisions = ["keep"] * 6 + ["review"] * 2 + ["drop"] * 2
+    recs = [rec(i, s, d, "finance" if i >= 7 else "medical") for i, (s, d) in enumerate(zip(scores, decisions))]
+    recs[9].messages = [Message(m.role, m.content) for m in recs[8].messages]  # duplicate of g08
+    return recs
+
+
+@pytest.mark.parametrize("fn,passing,failing,value", [
+    (checks.mean_score, 0.75, 0.76, 0.75),
+    (checks.keep_ratio, 0.6, 0.61, 0.6),
+    (checks.drop_ratio, 0.2, 0.19, 0.2),
+    (checks.dup_ratio, 0.1, 0.0, 0.1),
+    (checks.per_domain, 3, 4, 3),
+])
+def test_each_threshold_passes_and_fails(fn, passing, failing, value):
+    ok, bad = fn(dataset(), passing), fn(dataset(), failing)
+    assert ok.value == pytest.approx(value) and ok.status == "pass"
+    assert bad.status == "fail" and bad.failed
+
+
+def test_pii_rescan_finds_leftover_pii():
+    clean = checks.pii(dataset(), 0)
+    if clean.status == "skipped":
+        pytest.skip(clean.detail)
+    assert clean.status == "pass" and clean.value == 0
+    dirty = dataset() + [rec(50, 0.9, "keep", user="我的手机号是13800138000，邮箱test@example.com")]
+    res = checks.pii(dirty, 0)
+    assert res.status == "fail" and res.value == 2 and "PHONE_NUMBER" in res.detail
+
+
+def test_leakage_check_on_split_records():
+    recs = [rec(i, 0.9, "keep", split="train" if i < 8 else "test") for i in range(10)]
+    assert checks.leakage(recs, 0).status == "pass"
+    recs[9].messages = [Message("user", recs[1].messages[0].content + "!"), Message("assistant", "ok")]
+    res = checks.leakage(recs, 0)
+    assert res.status == "fail" and res.value == 1 and "g01 (train) ~ g09 (test)" in res.detail
+    with pytest.raises(ForgeError, match="forge split"):
+        checks.leakage(dataset(), 0)
+
+
+def test_unscored_input_is_bad_input():
+    plain = [Dialogue(id="x", messages=[Message("user", "hi"), Message("assistant", "hello")])]
+    with pytest.raises(ForgeError, match="forge score"):
+        checks.mean_score(plain, 0.5)
+
+
+def test_junit_xml_structure():
+    results = [checks.mean_score(dataset(), 0.7), checks.keep_ratio(dataset(), 0.9)]
+    root = ET.fromstring(junit_xml(results))
+    suite = root.find("testsuite")
+    assert suite.get("tests") == "2" and suite.get("failures") == "1"
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert cases["mean_score"].find("failure") is None
+    assert "keep_ratio = 0.6, required >= 0.9" in cases["keep_ratio"].find("failure").get("message")
+
+
+def test_cli_exit_codes_table_junit_json(tmp_path, forge):
+    data = tmp_path / "scored.jsonl"
+    write_records(dataset(), data)
+    ok = forge("gate", data, "--min-mean", "0.7", "--max-drop-ratio", "0.3", "--min-per-domain", "3")
+    assert ok.returncode == 0, ok.stderr.decode()
+    out = ok.stdout.decode()
+    assert "mean_score" in out and "0.75" in out and "gate passed" in out
+    junit, js = tmp_path / "gate.xml", tmp_path / "gate.json"
+    bad = forge("gate", data, "--min-mean-score", "0.8", "--max-dup-ratio", "0", "--junit", junit, "--json", js)
+    assert bad.returncode == 1
+    assert "gate failed: mean_score, dup_ratio" in bad.stdout.decode()
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("failures") == "2"
+    doc = orjson.loads(js.read_bytes())
+    assert doc["passed"] is False and [c["status"] for c in doc["checks"]] == ["fail", "fail"]
+    # bad input: missing file, unscored file, no threshold -> exit 2 with a message, no traceback
+    assert forge("gate", tmp_path / "missing.jsonl", "--min-mean", "0.7").returncode == 2
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text('{"id": "a", "messages": [{"role": "user", "content": "hi"}]}\n')
+    r = forge("gate", plain, "--min-mean", "0.7")
+    assert r.returncode == 2 and b"forge score" in r.stderr and b"Traceback" not in r.stderr
+    assert forge("gate", data).returncode == 2
+
+
+def test_cli_reads_split_directory_for_leakage(tmp_path, forge):
+    recs = [rec(i, 0.9, "keep", split="train" if i < 8 else "test") for i in range(10)]
+    write_records(recs, tmp_path / "splits", partition_by="split")
+    ok = forge("gate", tmp_path / "splits", "--max-leakage", "0", "--min-keep-ratio", "1")
+    assert ok.returncode == 0, ok.stderr.decode()
+    recs[9].messages = [Message("user", recs[2].messages[0].content), Message("assistant", "ok")]
+    write_records(recs, tmp_path / "leaky", partition_by="split")
+    bad = forge("gate", tmp_path / "leaky", "--max-leakage", "0", "--json", tmp_path / "g.json")
+    assert bad.returncode == 1
+    doc = orjson.loads((tmp_path / "g.json").read_bytes())
+    assert doc["checks"][0]["name"] == "leakage" and doc["checks"][0]["value"] == 1
