@@ -31,7 +31,7 @@ demo: install
 	$(BIN)/forge tiny-model $(DEMO)/tiny-model --text sample_data/raw/customer_service.sharegpt.jsonl
 	@echo "== 4/5 QLoRA (NF4) fine-tuning of the tiny model on the demo shards"
 	$(BIN)/forge train --method qlora --r 8 --base-model $(DEMO)/tiny-model --data $(DEMO)/shards \
-		--out $(DEMO)/run --max-steps 30 --eval-steps 10 --max-length 256 --seed 1
+		--out $(DEMO)/run --max-steps 30 --eval-steps 10 --max-length 512 --lr 1e-3 --seed 1
 	@echo "== 5/5 eval: the adapter against its base on the test split"
 	$(BIN)/forge eval $(DEMO)/run --data $(DEMO)/shards --general general=sample_data/general_eval.jsonl \
 		--out $(DEMO)/eval --gen-limit 8

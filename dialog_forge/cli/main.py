@@ -11,6 +11,7 @@ import inspect
 import logging
 import os
 import sys
+import warnings
 
 import typer
 
@@ -94,6 +95,15 @@ def _setup_logging(verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     root.propagate = False
+    # third-party chatter that is not the user's business: bitsandbytes' optional-kernel notice (its
+    # fallback would fetch from a hub, which forge never does), transformers' weight-loading bars
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    if not verbose:
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=".*autograd kernel was not registered.*")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,7 +118,14 @@ def run_chain(steps: list[Step], source: Iterable[Any], sink, rejects, *, batch_
         emit(i, res)
 
     try:
-        for batch in _batches(source, batch_size):
+        batches = _batches(source, batch_size)
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            if stats:  # reading and parsing count as the first step's time
+                stats[0].seconds += time.perf_counter() - t0
+            if batch is None:
+                break
             push(0, batch)
             bar.advance(len(batch))
         for i, step in enumerate(steps):
