@@ -33,7 +33,7 @@ demo: install
 	$(BIN)/forge train --method qlora --r 8 --base-model $(DEMO)/tiny-model --data $(DEMO)/shards \
 		--out $(DEMO)/run --max-steps 30 --eval-steps 10 --max-length 512 --lr 1e-3 --seed 1
 	@echo "== 5/5 eval: the adapter against its base on the test split"
-	$(BIN)/forge eval $(DEMO)/run --data $(DEMO)/shards --general general=sample_data/general_eval.jsonl \
+	$(BIN)/forge eval $(DEMO)/run --data $(DEMO)/shards/test --general general=sample_data/general_eval.jsonl \
 		--out $(DEMO)/eval --gen-limit 8
 	@echo
 	@echo "demo output in $(DEMO)/: shards/ (train/ val/ test/ Parquet + _manifest.json, rejects.jsonl),"

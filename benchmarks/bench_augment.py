@@ -48,7 +48,7 @@ from dialog_forge.steps.augment import AugmentConfig, AugmentStep
 from dialog_forge.steps.augment.noise import add_noise, tokenize
 from dialog_forge.steps.augment.quality import char_jaccard
 from dialog_forge.steps.augment.report import format_table
-from dialog_forge.steps.synth.kb import Passage
+from dialog_forge.kb import Passage
 from dialog_forge.steps.synth.retrieve import BM25Index, bm25_tokens
 
 

@@ -22,3 +22,8 @@ class GateFailed(ForgeError):
     """A check failed (``forge gate``, the leakage check of ``forge split``): exit code 1."""
 
     exit_code = 1
+
+
+class OutputClosed(Exception):
+    """The reader of standard output went away (``forge ingest x | head -1``). The CLI exits quietly with
+    141, as Unix tools do. Not an ``OSError``, so no framework mistakes it for a failure of its own."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import orjson
 
@@ -24,6 +25,7 @@ SCHEMA_VERSION = "1.0"
 
 #: Roles of the canonical schema (OpenAI chat roles).
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+_ROLE_SET = frozenset(ROLES)
 
 
 class SchemaError(ValueError):
@@ -117,7 +119,8 @@ class Dialogue:
         """The JSON form, with keys in schema order."""
         return {
             "id": self.id,
-            "messages": [m.to_dict() for m in self.messages],
+            "messages": [{"role": m.role, "content": m.content} if m.name is None else
+                         {"role": m.role, "content": m.content, "name": m.name} for m in self.messages],
             "domain": self.domain,
             "task": self.task,
             "lang": self.lang,
@@ -142,18 +145,23 @@ class Dialogue:
         """
         if not isinstance(d, dict):
             raise SchemaError("schema", f"record must be a JSON object, got {type(d).__name__}")
-        rid = d.get("id")
+        get = d.get
+        rid = get("id")
         if not isinstance(rid, str) or not rid:
             raise SchemaError("schema", "field 'id' must be a non-empty string")
-        raw_msgs = d.get("messages")
+        raw_msgs = get("messages")
         if not isinstance(raw_msgs, list):
             raise SchemaError("schema", "field 'messages' must be a list")
         msgs = []
+        append = msgs.append
         for i, m in enumerate(raw_msgs):
+            # hot path (every record of every command): plain type checks, one Message per turn
             if not isinstance(m, dict):
                 raise SchemaError("schema", f"messages[{i}] must be an object")
-            role, content, name = m.get("role"), m.get("content"), m.get("name")
-            if role not in ROLES:
+            role = m.get("role")
+            content = m.get("content")
+            name = m.get("name")
+            if not isinstance(role, str) or role not in _ROLE_SET:
                 raise SchemaError("unknown_role", f"messages[{i}].role {role!r} is not one of {ROLES}")
             if not isinstance(content, str):
                 raise SchemaError(
@@ -161,8 +169,8 @@ class Dialogue:
                 )
             if name is not None and not isinstance(name, str):
                 raise SchemaError("schema", f"messages[{i}].name must be a string")
-            msgs.append(Message(role, content, name))
-        lin = d.get("lineage")
+            append(Message(role, content, name))
+        lin = get("lineage")
         if lin is None:
             lineage = Lineage(root_id=rid)
         elif isinstance(lin, dict) and isinstance(lin.get("root_id"), str):
@@ -172,36 +180,24 @@ class Dialogue:
             lineage = Lineage(lin["root_id"], lin.get("parent_id"), ops)
         else:
             raise SchemaError("schema", "field 'lineage' must be an object with a string 'root_id'")
-        for key in ("domain", "task", "lang", "split"):
-            v = d.get(key)
+        domain, task, lang, split = get("domain"), get("task"), get("lang"), get("split")
+        for key, v in (("domain", domain), ("task", task), ("lang", lang), ("split", split)):
             if v is not None and not isinstance(v, str):
                 raise SchemaError("schema", f"field {key!r} must be a string or null")
-        meta = d.get("meta") or {}
+        meta = get("meta") or {}
         if not isinstance(meta, dict):
             raise SchemaError("schema", "field 'meta' must be an object")
-        source = d.get("source") or {}
+        source = get("source") or {}
         if not isinstance(source, dict):
             raise SchemaError("schema", "field 'source' must be an object")
-        quality = d.get("quality")
+        quality = get("quality")
         if quality is not None and not isinstance(quality, dict):
             raise SchemaError("schema", "field 'quality' must be an object or null")
-        created = d.get("created_at")
+        created = get("created_at")
         if created is not None:
             created = normalize_timestamp(created)
-        return cls(
-            id=rid,
-            messages=msgs,
-            domain=d.get("domain"),
-            task=d.get("task"),
-            lang=d.get("lang"),
-            source=source,
-            created_at=created,
-            meta=meta,
-            lineage=lineage,
-            quality=quality,
-            split=d.get("split"),
-            schema_version=d.get("schema_version") or SCHEMA_VERSION,
-        )
+        return cls(rid, msgs, domain, task, lang, source, created, meta, lineage, quality, split,
+                   get("schema_version") or SCHEMA_VERSION)
 
     @classmethod
     def from_json(cls, line: bytes | str) -> "Dialogue":
@@ -224,34 +220,49 @@ def content_id(messages: Iterable[Message], prefix: str = "") -> str:
     return prefix + h.hexdigest()
 
 
+#: Epoch numbers at or above this are milliseconds (1e11 seconds would be the year 5138).
+_EPOCH_MS_FROM = 1e11
+
+
 def normalize_timestamp(value: Any) -> str:
-    """Canonical UTC string for an ISO-8601 string, a ``datetime`` or epoch seconds (int/float/digit string).
+    """Canonical UTC string for an ISO-8601 string, a ``datetime`` or epoch seconds (int/float/digit string;
+    a number of 1e11 or more is taken as epoch milliseconds, as JavaScript exports write them).
 
     Naive times are taken as UTC. Output: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
-    Raises :class:`SchemaError` (reason ``invalid_timestamp``) when the value cannot be read.
+    Raises :class:`SchemaError` (reason ``invalid_timestamp``) when the value cannot be read or is out of
+    range (never another exception).
     """
     if isinstance(value, bool):
         raise SchemaError("invalid_timestamp", f"not a timestamp: {value!r}")
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, (int, float)):
-        dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
-    elif isinstance(value, str):
-        s = value.strip()
-        try:
+    try:
+        if isinstance(value, datetime):
+            dt = value
+        elif isinstance(value, (int, float)):
+            dt = _from_epoch(float(value))
+        elif isinstance(value, str):
+            s = value.strip()
             if s.replace(".", "", 1).isdigit():
-                dt = datetime.fromtimestamp(float(s), tz=timezone.utc)
+                dt = _from_epoch(float(s))
             else:
                 dt = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
-        except (ValueError, OverflowError, OSError):
-            raise SchemaError("invalid_timestamp", f"not an ISO-8601 time or epoch seconds: {value!r}") from None
-    else:
-        raise SchemaError("invalid_timestamp", f"not a timestamp: {value!r}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    dt = dt.astimezone(timezone.utc)
+        else:
+            raise SchemaError("invalid_timestamp", f"not a timestamp: {value!r:.60}")
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError, OSError) as e:
+        if isinstance(e, SchemaError):
+            raise
+        raise SchemaError("invalid_timestamp",
+                          f"not an ISO-8601 time or epoch seconds (or out of range): {value!r:.60}") from None
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if dt.microsecond else "%Y-%m-%dT%H:%M:%SZ"
     return dt.strftime(fmt)
+
+
+def _from_epoch(x: float) -> datetime:
+    if abs(x) >= _EPOCH_MS_FROM:
+        x /= 1000.0
+    return datetime.fromtimestamp(x, tz=timezone.utc)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -265,7 +276,7 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://dialog-forge.dev/schemas/dialogue.schema.json",
         "title": "Dialogue",
-        "description": "A canonical dialog-forge record (schema_version %s)." % SCHEMA_VERSION,
+        "description": f"A canonical dialog-forge record (schema_version {SCHEMA_VERSION}).",
         "type": "object",
         "required": ["id", "messages", "lineage", "schema_version"],
         "additionalProperties": False,

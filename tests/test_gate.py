@@ -122,3 +122,51 @@ def test_cli_reads_split_directory_for_leakage(tmp_path, forge):
     assert bad.returncode == 1
     doc = orjson.loads((tmp_path / "g.json").read_bytes())
     assert doc["checks"][0]["name"] == "leakage" and doc["checks"][0]["value"] == 1
+
+
+def test_cli_reads_score_stats_and_split_manifest(tmp_path, forge):
+    """forge gate on the summary files: the score step's stats (mean, decisions, domains) and the split
+    manifest (per-split domains, leaks); checks that need the records are exit 2."""
+    from dialog_forge.gate.summary import load_summary, summary_results
+
+    data = tmp_path / "scored.jsonl"
+    write_records(dataset(), data)
+    stats, shards = tmp_path / "score.json", tmp_path / "shards"
+    p = forge("score", data, "-o", tmp_path / "rescored.jsonl", "--stats-json", stats)
+    assert p.returncode == 0, p.stderr.decode()
+    c = orjson.loads(stats.read_bytes())["steps"][0]["counters"]
+    keep, review, drop = (c.get(f"decision_{d}", 0) for d in ("keep", "review", "drop"))
+    n = keep + review + drop
+    assert c["scored"] == n == 10 and sum(c["domains"].values()) == 10 and c["domains"]["finance"] == 3
+    scores = [r["quality"]["score"] for r in map(orjson.loads, (tmp_path / "rescored.jsonl").read_bytes().splitlines())]
+    assert c["mean_score"] == pytest.approx(sum(scores) / 10, abs=1e-4)
+    ok = forge("gate", stats, "--min-mean", "0", "--min-keep-ratio", "0", "--max-drop-ratio", "1",
+               "--min-per-domain", "3", "--json", tmp_path / "g.json")
+    assert ok.returncode == 0, ok.stderr.decode()
+    doc = orjson.loads((tmp_path / "g.json").read_bytes())
+    assert [(x["name"], x["value"]) for x in doc["checks"]] == [
+        ("mean_score", c["mean_score"]), ("keep_ratio", round(keep / 10, 4)),
+        ("drop_ratio", round(drop / 10, 4)), ("per_domain", 3)]
+    assert forge("gate", stats, "--min-per-domain", "4").returncode == 1
+    # exact figures on a hand-made summary
+    summ = {"steps": [{"step": "score", "counters": {"decision_keep": 6, "decision_review": 2, "decision_drop": 2,
+                                                     "mean_score": 0.75, "scored": 10}},
+                      {"name": "split", "counters": {"leaks": 1, "splits": {"train": {"domain": {"a": 5, "b": 1}},
+                                                                             "test": {"domain": {"b": 2}}}}}]}
+    res = summary_results(summ, "m.json", {"mean_score": 0.76, "keep_ratio": 0.6, "drop_ratio": 0.2,
+                                           "per_domain": 3, "leakage": 0})
+    assert [(r.name, r.value, r.status) for r in res] == [
+        ("mean_score", 0.75, "fail"), ("keep_ratio", 0.6, "pass"), ("drop_ratio", 0.2, "pass"),
+        ("per_domain", 3, "pass"), ("leakage", 1, "fail")]
+    # a split manifest: leaks and per-split domains; score figures and re-scans are bad input (exit 2)
+    p = forge("split", data, "--out", shards, "--test", "0.2", "--val", "0")
+    assert p.returncode == 0, p.stderr.decode()
+    man = shards / "_manifest.json"
+    assert load_summary(str(man)) is not None and load_summary(str(data)) is None
+    ok = forge("gate", man, "--max-leakage", "0", "--min-per-domain", "3")
+    assert ok.returncode == 0 and "leakage" in ok.stdout.decode()
+    for flags, msg in ((["--min-mean", "0.5"], b"no `forge score` step"), (["--max-pii", "0"], b"re-scans"),
+                       (["--max-dup-ratio", "0"], b"re-scans")):
+        bad = forge("gate", man, *flags)
+        assert bad.returncode == 2 and msg in bad.stderr and b"Traceback" not in bad.stderr
+    assert forge("gate", man, data, "--min-mean", "0.5").returncode == 2

@@ -70,6 +70,8 @@ def test_from_dict_rejects_with_reason(bad, reason):
     (1741944060, "2025-03-14T09:21:00Z"),
     ("1741944060", "2025-03-14T09:21:00Z"),
     ("2025-03-14 09:21:00", "2025-03-14T09:21:00Z"),
+    (1741944060000, "2025-03-14T09:21:00Z"),  # epoch milliseconds (JavaScript exports)
+    ("1741944060000", "2025-03-14T09:21:00Z"),
 ])
 def test_normalize_timestamp(raw, want):
     assert normalize_timestamp(raw) == want
@@ -81,3 +83,11 @@ def test_content_id_is_stable_and_content_sensitive():
     assert content_id(a) == content_id(list(a))
     assert content_id(a) != content_id(b)
     assert len(content_id(a)) == 16
+
+
+@pytest.mark.parametrize("raw", [10**20, float("inf"), float("nan"), "9" * 30, "0001-01-01T00:00:00+08:00", "yesterday",
+                                 [2025], {"t": 1}])
+def test_normalize_timestamp_out_of_range_is_schema_error_not_crash(raw):
+    with pytest.raises(SchemaError) as e:
+        normalize_timestamp(raw)
+    assert e.value.reason == "invalid_timestamp"

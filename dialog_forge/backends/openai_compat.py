@@ -12,7 +12,8 @@
   given and not larger than the cap; ``max_retries`` retries, then the prompt counts as a failure and
   yields ``""``;
 * 401/403/404 stop the run with a :class:`ForgeError` naming the flag to fix (every later request would
-  fail the same way);
+  fail the same way), and so does an endpoint that still refuses connections (or whose host does not
+  resolve) after all retries -- rather than an exit 0 with every variant silently missing;
 * an on-disk :class:`~dialog_forge.backends.cache.CompletionCache` keyed by (endpoint, model, system
   prompt, prompt, parameters): a rerun sends no request for a prompt it has answered before.
 """
@@ -108,11 +109,16 @@ class OpenAICompatBackend:
                 "max_tokens": params.max_new_tokens, "top_p": params.top_p}
         if params.seed is not None:
             body["seed"] = params.seed
+        unreachable: Exception | None = None
         for attempt in range(self.max_retries + 1):
             wait = None
+            unreachable = None
             try:
                 self._bump("requests")
                 r = self._client.post(self.endpoint, json=body)
+            except httpx.ConnectError as e:  # refused, unknown host: retried, and fatal when it persists
+                unreachable = e
+                wait = self._delay(attempt, None)
             except (httpx.TimeoutException, httpx.TransportError):
                 wait = self._delay(attempt, None)
             else:
@@ -140,6 +146,10 @@ class OpenAICompatBackend:
                 self._bump("retries")
                 time.sleep(wait)
         self._bump("failures")
+        if unreachable is not None:
+            # every later prompt would wait through the same retries and yield nothing: stop the run
+            raise ForgeError(f"cannot connect to {self.endpoint} ({unreachable}) after {self.max_retries + 1} "
+                             "attempt(s): check --base-url and that the server is running.")
         return ""
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:

@@ -7,8 +7,9 @@ drugs, weapons, hate; --safety-action flag keeps them for review) -> PII: e-mail
 +86, international), CN resident ID (GB 11643 check digit), credit/bank card (Luhn), IBAN, IP, US SSN, CN
 passport, CN licence plate, person and address (Chinese/English context cues, or --ner-model); replaced by
 <ENTITY> placeholders (--pii-action mask|hash|pseudonym|fake, or per entity PERSON=pseudonym). Over-long
-dialogues are split into windows of --max-turns (--long reject to drop them). Per-record PII counts go to
-meta.pii; raw values never leave the text.
+dialogues are split into windows of --max-turns (--long reject to drop them). Turn names and string
+fields of meta are scrubbed too; per-record PII counts go to meta.pii; raw values never reach the output,
+the rejects (unreadable input lines included), the stats or the manifest.
 
 Example: forge clean ingested.jsonl --pii-action PERSON=pseudonym --strip-signoffs --out clean/
 """

@@ -12,7 +12,8 @@ import inspect
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
+from collections.abc import Callable
 
 import typer
 
@@ -122,35 +123,59 @@ def default_rejects(out: str | None) -> tuple[Path, bool]:
     return p / "rejects.jsonl", True
 
 
+def _check_out_not_input(out: str | None, files: list) -> None:
+    """Refuse an ``--out`` that is one of the inputs, or a shard directory that holds one: the sink
+    replaces old ``part-*.parquet`` shards before the inputs are read, which would destroy them."""
+    if not out or out == "-":
+        return
+    target = Path(out).resolve()
+    paths = [Path(str(f.path)).resolve() for f in files if f.path != "-"]
+    if target in paths:
+        raise ForgeError(f"--out {out} is also an input; write to another path.")
+    name = target.name.lower()
+    is_file_out = name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".parquet", ".json"))
+    if not is_file_out:
+        inside = [p for p in paths if target in p.parents and p.name.startswith("part-") and p.suffix == ".parquet"]
+        if inside:
+            raise ForgeError(
+                f"--out {out} is the directory that holds the input shard {inside[0]}; writing shards there "
+                "replaces the old shards before they are read. Write to another directory."
+            )
+
+
 def run_steps(steps: list[Step], inputs: list[str] | None, *, out: str | None, rejects: str | None,
               stats_json: str | None, shard_rows: int, batch_size: int, quiet: bool,
               partition_by: str | None = None, argv: list[str] | None = None) -> RunResult:
     """Run ``steps`` as one chain from ``inputs`` to ``out`` (see the module docstring)."""
     argv = argv if argv is not None else ["forge", *sys.argv[1:]]
+    if batch_size < 1:
+        raise ForgeError(f"--batch-size must be at least 1 (got {batch_size}).")
     source, files = steps[0].source(inputs)
     if rejects:
         rej_path, truncate = Path(rejects), False
     else:
         rej_path, truncate = default_rejects(out)
-    if out and Path(out).resolve() in {Path(str(f.path)).resolve() for f in files if f.path != "-"}:
-        raise ForgeError(f"--out {out} is also an input; write to another path.")
+    _check_out_not_input(out, files)
     if partition_by is None:
         partition_by = getattr(steps[-1], "partition_by", None)
     sink = open_sink(out, shard_rows, partition_by)
     if truncate and rej_path.exists():
         rej_path.unlink()
+    earlier = rej_path.is_file() and rej_path.stat().st_size > 0  # appending to an earlier run's rejects
     rej_sink = RejectsSink(rej_path)
     result = run_chain(steps, source, sink, rej_sink, batch_size=batch_size)
     if not quiet:
         for st in result.stats:
             print(st.line(), file=sys.stderr)
         if result.rejects_count:
-            print(f"rejects: {result.rejects_count} written to {rej_path}", file=sys.stderr)
+            note = (" (appended: the file also holds rejects of earlier or parallel commands, each line naming "
+                    "its step; delete it to start afresh)") if earlier else ""
+            print(f"rejects: {result.rejects_count} written to {rej_path}{note}", file=sys.stderr)
     payload = stats_payload(result, argv)
     if stats_json:
         write_stats_json(stats_json, payload)
     if out and out != "-":
-        seed = next((getattr(s.config, "seed") for s in steps if hasattr(s.config, "seed")), None)
+        seed = next((s.config.seed for s in steps if hasattr(s.config, "seed")), None)
         manifest = build_manifest(
             argv=argv,
             steps=[{"name": s.name, "config": s.config.to_params(), **st.to_dict()} for s, st in zip(steps, result.stats)],

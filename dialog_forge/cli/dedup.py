@@ -7,7 +7,8 @@ pass) and every LSH candidate is verified by exact Jaccard (--threshold, default
 removed; --threshold 1.0 removes exact duplicates only. Clusters are formed by union-find and one record
 each is kept (--keep). --semantic also removes pairs whose sentence embeddings have cosine >=
 --semantic-threshold. --against EVAL.jsonl (repeatable) removes training records whose user turns share
-a 13-token n-gram or a verified MinHash match with the evaluation set. Records whose view is empty are
+a 13-token n-gram with the evaluation set, contain one of its shorter questions (8+ tokens) verbatim, or
+are a verified MinHash match. Records whose view is empty are
 never compared: kept as they are (--empty-view keep, the default) or rejected as empty_text. Every
 removed record names the kept one and their similarity; the stats count LSH candidate pairs and
 verified pairs separately. --clusters PATH writes the clusters to Parquet. Deterministic for a --seed.

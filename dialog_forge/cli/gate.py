@@ -1,7 +1,11 @@
 """Check a scored (and split) dataset against thresholds and fail CI when one is not met.
 
 Prints a table of each check with its value, threshold and pass/fail. Exit 0 when all pass, 1 when any
-fails, 2 on bad input. Only the checks whose thresholds are given run."""
+fails, 2 on bad input. Only the checks whose thresholds are given run.
+
+Instead of the records, the gate also reads their manifest or stats (`_manifest.json`, `FILE.manifest.json`,
+`--stats-json` of forge score / forge split): mean score, keep/drop ratios, per-domain counts and leaks
+come from the counts there; --max-pii and --max-dup-ratio need the records."""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def register(app: typer.Typer) -> None:
     @app.command("gate", help=__doc__, epilog=EPILOG)
     def gate(
         inputs: Annotated[list[str] | None, typer.Argument(help="Scored records: JSONL/Parquet files or "
-                                                              "directories (e.g. the output of forge split).",
+                                                              "directories (e.g. the output of forge split), "
+                                                              "or one manifest/stats JSON file.",
                                                               show_default=False)] = None,
         min_mean_score: Annotated[float | None, typer.Option(
             "--min-mean-score", "--min-mean", help="Fail when the mean quality.score is below this.")] = None,
@@ -56,13 +61,23 @@ def register(app: typer.Typer) -> None:
             raise ForgeError("forge gate: give at least one threshold, e.g. --min-mean 0.7 (see forge gate --help).")
         if not inputs:
             raise ForgeError("forge gate: name the scored file(s) or directory to check, e.g. forge gate scored.jsonl.")
-        records = load_records(inputs)
-        if not records:
-            raise ForgeError(f"forge gate: {', '.join(inputs)} holds no record.")
-        results = [fn(records, t) for t, fn in wanted if t is not None]
-        if max_leakage is not None:
-            results.append(checks.leakage(records, max_leakage, leak_threshold))
+        from ..gate.summary import load_summary, summary_results
+
         source = ", ".join(inputs)
+        summaries = [load_summary(p) for p in inputs]
+        if any(d is not None for d in summaries):
+            if len(inputs) > 1:
+                raise ForgeError(f"forge gate: {source}: give either records or one manifest/stats file, not both.")
+            results = summary_results(summaries[0], inputs[0], {
+                "mean_score": min_mean_score, "keep_ratio": min_keep_ratio, "drop_ratio": max_drop_ratio,
+                "pii": max_pii, "dup_ratio": max_dup_ratio, "per_domain": min_per_domain, "leakage": max_leakage})
+        else:
+            records = load_records(inputs)
+            if not records:
+                raise ForgeError(f"forge gate: {source} holds no record.")
+            results = [fn(records, t) for t, fn in wanted if t is not None]
+            if max_leakage is not None:
+                results.append(checks.leakage(records, max_leakage, leak_threshold))
         print_table(results, source)
         if junit:
             write_junit(results, junit)

@@ -15,7 +15,7 @@ import warnings
 
 import typer
 
-from ..errors import ForgeError
+from ..errors import ForgeError, OutputClosed
 
 #: Modules under dialog_forge/cli/ that define ``register(app)``, in the order of the pipeline.
 COMMANDS = [
@@ -73,7 +73,7 @@ def _register_all() -> None:
 def reflow(text: str) -> str:
     """Join the hard-wrapped lines of each paragraph (typer re-wraps them anyway), keeping blank-line
     paragraph breaks and lines that start a list item (``- ``, ``* ``) or an indented example."""
-    text = inspect.cleandoc(text)
+    text = inspect.cleandoc(text).replace("``", "`")
     out: list[str] = []
     for para in text.split("\n\n"):
         lines = para.split("\n")
@@ -124,9 +124,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except BrokenPipeError:
+    except (BrokenPipeError, OutputClosed):
+        # the next command in the pipe stopped reading: end quietly, as Unix tools do
         try:
-            sys.stdout = None  # type: ignore[assignment]
+            sys.stderr.flush()
         finally:
             os._exit(141)
     except SystemExit:

@@ -36,6 +36,12 @@ def judge_prompt(prompt: str, first: str, second: str, reference: str | None = N
     return "\n\n".join(parts)
 
 
+def _judge_flags(message: str) -> str:
+    """``message`` with the backend's flag names (``--base-url``, ``--model``, ``--api-key-env``) replaced by
+    the ``forge eval`` judge flags that set them."""
+    return re.sub(r"(?<![\w-])--(base-url|model|api-key-env)\b", r"--judge-\1", message)
+
+
 def parse_verdict(text: str) -> str | None:
     """``"1"``, ``"2"``, ``"tie"`` from a judge reply (the last bracketed verdict), or ``None``."""
     found = _VERDICT.findall(text or "")
@@ -69,7 +75,10 @@ def pairwise(client, prompts: Sequence[str], replies_a: Sequence[str], replies_b
         ref = references[i] if references else None
         asks.append(judge_prompt(prompt, replies_a[i], replies_b[i], ref))  # A shown first
         asks.append(judge_prompt(prompt, replies_b[i], replies_a[i], ref))  # B shown first
-    answers = client.generate(asks, GenParams(temperature=0.0, max_new_tokens=16, seed=0)) if asks else []
+    try:
+        answers = client.generate(asks, GenParams(temperature=0.0, max_new_tokens=16, seed=0)) if asks else []
+    except ForgeError as e:  # the backend names the generic flags; for the judge they carry a judge- prefix
+        raise ForgeError("judge: " + _judge_flags(str(e))) from None
     if asks and not any(answers):
         raise ForgeError(f"judge endpoint {client.endpoint} gave no answer to any of {len(asks)} requests; check "
                          "--judge-base-url (it usually ends in /v1), --judge-model and that the server is up.")

@@ -44,7 +44,9 @@ class EvalConfig(StepConfig):
                                    "given as arguments).")
     compare: bool = cfg_field(False, help="A/B mode: compare every run with the first one (paired-bootstrap "
                               "deltas, side-by-side generations, judge win rate).")
-    split: str | None = cfg_field(None, help="Only records whose `split` field is this value (e.g. test).")
+    split: str | None = cfg_field(None, help="Only records whose `split` field is this value (e.g. test). "
+                                  "Default: every record, except that `forge split` output mixing train/val "
+                                  "with test records is narrowed to its test records (said on stderr).")
     out: str = cfg_field("eval", help="Output directory: eval.json, generations.jsonl, radar.png.")
     general: list[str] = cfg_field([], help="General set NAME=FILE for retention (dialogue JSONL scored by "
                                    "perplexity, or multiple-choice JSONL {question, choices, answer}). Repeatable.")
@@ -231,8 +233,20 @@ def run_eval(cfg: EvalConfig, warn=None) -> dict:
     cfg.validate()
     warn = warn or log.warning
     records = load_records(cfg.data)
-    if cfg.split:
-        records = [r for r in records if r.split == cfg.split]
+    split_used = cfg.split
+    if not split_used:
+        # `forge split` output holds train/ and val/ beside test/: scoring them would measure memorisation,
+        # not what the run gained, so a mixed input is narrowed to its test records (said on stderr).
+        found = {r.split for r in records}
+        if "test" in found and found - {"test", None}:
+            split_used = "test"
+            n_all = len(records)
+            records = [r for r in records if r.split == "test"]
+            warn(f"--data {' '.join(cfg.data)} holds records of splits "
+                 f"{', '.join(sorted(s for s in found if s))}: evaluating its {len(records)} test records "
+                 f"only (of {n_all}); pass --split to choose another split.")
+    else:
+        records = [r for r in records if r.split == split_used]
     if not records:
         raise ForgeError(f"--data {' '.join(cfg.data)}: no test records" + (f" with split {cfg.split!r}" if cfg.split else ""))
     general_sets = [load_general_set(n, p) for n, p in parse_general_flags(cfg.general).items()]
@@ -249,7 +263,7 @@ def run_eval(cfg: EvalConfig, warn=None) -> dict:
     names = _run_names(runs)
     report: dict[str, Any] = {
         "config": cfg.to_params(), "base_model": base_path, "runs": dict(zip(names, runs)),
-        "data": {"inputs": list(cfg.data), "records": len(records)},
+        "data": {"inputs": list(cfg.data), "records": len(records), "split": split_used},
         "tokenizers": tokenizer_info(), "models": {}, "consistency": [], "deltas": {}, "retention": {},
     }
     evals: dict[str, dict] = {}

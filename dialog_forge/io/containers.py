@@ -12,7 +12,8 @@ import io
 import logging
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import orjson
 
@@ -78,7 +79,13 @@ def read_rows(f: InputFile, *, encoding: str | None = None, csv_delimiter: str |
     else:
         log.info("%s: decoding as %s (%s)", f.name, det.encoding, det.how)
     sfx = f.suffix
-    if det.encoding == "utf-8" and sfx not in (".csv", ".tsv") and not csv_delimiter and sample.lstrip()[:1] != b"[":
+    if not csv_delimiter and sfx in ("", ".txt") and det.encoding.startswith(("utf-8", "gb", "big5", "shift", "cp")):
+        csv_delimiter = _sniff_table(sample[det.bom:])
+        if csv_delimiter:
+            log.info("%s: no .csv/.tsv name, but the first line looks like a table header; reading it as %s",
+                     f.name, "TSV" if csv_delimiter == "\t" else "CSV")
+    body = sample[det.bom:]  # the text after a byte-order mark
+    if det.encoding == "utf-8" and sfx not in (".csv", ".tsv") and not csv_delimiter and body.lstrip()[:1] != b"[":
         yield from _jsonl_rows_utf8(stream, f.name)
         return
     text = io.TextIOWrapper(stream, encoding=det.encoding, errors="replace", newline="")
@@ -86,14 +93,27 @@ def read_rows(f: InputFile, *, encoding: str | None = None, csv_delimiter: str |
         delim = csv_delimiter or ("\t" if sfx == ".tsv" else ",")
         yield from _csv_rows(text, f.name, delim, "tsv" if delim == "\t" else "csv")
         return
-    first = sample.lstrip()[det.bom:] if det.bom else sample.lstrip()
-    first_char = first[:1]
+    first_char = body.lstrip()[:1]
     if det.encoding.startswith(("utf-16", "utf-32")):
         first_char = sample[det.bom:].decode(det.encoding, "replace").lstrip()[:1].encode()
     if first_char == b"[":
         yield from _json_array_rows(text, f.name)
     else:
         yield from _jsonl_rows(text, f.name)
+
+
+def _sniff_table(sample: bytes) -> str | None:
+    """The delimiter of a CSV/TSV given without a telling name (standard input, ``.txt``): the first
+    line does not start like JSON and holds a tab or a comma. ``None`` when it looks like JSON."""
+    head = sample.lstrip()
+    if not head or head[:1] in (b"{", b"[", b'"'):
+        return None
+    first = head.split(b"\n", 1)[0]
+    if b"\t" in first:
+        return "\t"
+    if b"," in first:
+        return ","
+    return None
 
 
 def _jsonl_rows(text: io.TextIOBase, name: str) -> Iterator[RawRow]:
@@ -179,8 +199,8 @@ class _Chain:
 
     def __iter__(self):
         if self.first:
-            yield self.first
-            self.first = ""
+            first, self.first = self.first, ""  # cleared before yielding: read() may be called meanwhile
+            yield first
         yield from self.rest
 
     def read(self) -> str:
@@ -251,4 +271,8 @@ def _parquet_rows(path_or_buf, name: str) -> Iterator[RawRow]:
     for batch in pf.iter_batches(batch_size=4096):
         for row in batch.to_pylist():
             row_no += 1
-            yield RawRow(row, {"file": name, "row": row_no}, "parquet")
+            src = {"file": name, "row": row_no}
+            if _has_replacement(row):
+                yield RawRow(row, src, "parquet", ("encoding_error", "the row holds U+FFFD replacement characters (text damaged before it reached forge)"))
+            else:
+                yield RawRow(row, src, "parquet")

@@ -52,7 +52,7 @@ def detect(sample: bytes, name: str, given: str | None = None, complete: bool = 
         try:
             codecs.lookup(given)
         except LookupError:
-            raise ForgeError(f"--encoding {given!r} is not an encoding Python knows (try utf-8, gb18030, big5).")
+            raise ForgeError(f"--encoding {given!r} is not an encoding Python knows (try utf-8, gb18030, big5).") from None
         return Detected(given, 0, "given")
     if b"\x00" in sample[:65536]:
         raise ForgeError(
@@ -66,6 +66,12 @@ def detect(sample: bytes, name: str, given: str | None = None, complete: bool = 
     except UnicodeDecodeError as e:
         if not complete and e.start >= len(cut) - 4 and e.reason == "unexpected end of data":
             return Detected("utf-8", 0, "utf-8")
+    if _mostly_utf8(cut):
+        # a UTF-8 file with a few damaged lines: decode as UTF-8 so that only those lines are rejected
+        # (encoding_error), instead of misreading the whole file in a legacy encoding or failing it
+        log.warning("%s: UTF-8 with a few lines that are not valid UTF-8; those lines are rejected "
+                    "(encoding_error). Set --encoding if the file is in another encoding.", name)
+        return Detected("utf-8", 0, "utf-8")
     from charset_normalizer import from_bytes
 
     best = from_bytes(cut, cp_isolation=list(CANDIDATES)).best()
@@ -84,6 +90,21 @@ def detect(sample: bytes, name: str, given: str | None = None, complete: bool = 
     if enc in ("gbk", "gb2312", "hz"):
         enc = "gb18030"
     return Detected(enc, 0, "detected")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True when at least 90% of the lines holding non-ASCII bytes are valid UTF-8 (legacy multi-byte
+    text such as GBK or Big5 is almost never valid UTF-8, so this only holds for damaged UTF-8)."""
+    good = bad = 0
+    for line in data.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return good > 0 and good >= 9 * bad
 
 
 def _decodes_somewhere(line: bytes) -> bool:

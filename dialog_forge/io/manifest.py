@@ -8,7 +8,6 @@ Fields: ``command`` (argv), ``steps`` (name, config, counts per step), ``inputs`
 from __future__ import annotations
 
 import platform
-import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path

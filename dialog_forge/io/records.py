@@ -9,7 +9,7 @@ is counted and quarantined by the executor, never dropped silently.
 from __future__ import annotations
 
 import io
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import ForgeError
 from ..pipeline.step import Reject
@@ -48,18 +48,46 @@ def _iter_file(f: InputFile) -> Iterator[Dialogue | Reject]:
         yield from from_arrow(table)
         return
     lineno = 0
+    first = True
     for raw in stream:
         lineno += 1
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():
             continue
+        if first:
+            first = False
+            _check_not_raw(raw, f.name)
         try:
             yield Dialogue.from_json(raw)
         except SchemaError as e:
             reason = e.reason if e.reason in READ_REASONS else "schema"
             yield Reject(record=raw.decode("utf-8", "replace").rstrip("\n"), reason=reason,
                          detail=f"{f.name} line {lineno}: {e.detail}", source={"file": f.name, "line": lineno})
+
+
+RAW_KEYS = ("conversations", "conversation", "instruction", "messages")
+
+
+def _check_not_raw(first_line: bytes, name: str) -> None:
+    """Raise :class:`ForgeError` when a file is plainly not canonical records but raw data (a JSON array,
+    or ShareGPT/OpenAI/Alpaca rows without the canonical fields), instead of rejecting every line of it."""
+    raw = "RAW_FILE" if name == "<stdin>" else name
+    hint = f"Run it through `forge ingest` first, e.g. `forge ingest {raw} | forge clean`."
+    if first_line.lstrip()[:1] == b"[":
+        raise ForgeError(f"{name}: starts with '[' (a JSON array); data commands read canonical JSONL or Parquet. {hint}")
+    try:
+        import orjson
+
+        obj = orjson.loads(first_line)
+    except ValueError:
+        return  # a damaged first line: rejected (malformed_json) like any other
+    if not isinstance(obj, dict) or "schema_version" in obj or "lineage" in obj:
+        return
+    # raw: ShareGPT/Alpaca keys, or OpenAI messages without an id; a minimal {id, messages} record is
+    # read as canonical (a bad value in it is a reject like any other)
+    if any(k in obj for k in RAW_KEYS[:3]) or ("messages" in obj and not obj.get("id")):
+        raise ForgeError(f"{name} line 1: a raw dialogue (keys {', '.join(list(obj)[:6])}), not a canonical record. {hint}")
 
 
 def read_records(inputs: Iterable[str] | None) -> Iterator[Dialogue | Reject]:

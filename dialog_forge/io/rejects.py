@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import ForgeError
 from ..pipeline.step import Reject
 from ..schema import Dialogue
 
@@ -37,8 +38,12 @@ class RejectsSink:
     def write(self, rej: Reject, step: str) -> None:
         """Write one reject of ``step``."""
         if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            except OSError as e:
+                raise ForgeError(f"--rejects {self.path}: cannot write the rejects file ({e.strerror or e}). "
+                                 "Choose a writable path with --rejects.") from None
         rid = rej.id if rej.id is not None else getattr(rej.record, "id", None)
         line = orjson.dumps(
             {

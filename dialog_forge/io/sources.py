@@ -11,9 +11,11 @@ import hashlib
 import io
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
+from collections.abc import Iterable
 
 from ..errors import ForgeError
 
@@ -49,7 +51,9 @@ def _is_data(p: Path) -> bool:
     s = [x.lower() for x in p.suffixes]
     if s and s[-1] in COMPRESSED_SUFFIXES:
         s = s[:-1]
-    return bool(s) and s[-1] in DATA_SUFFIXES and not p.name.startswith(("_", "."))
+    # forge's own side files (manifests, rejects) are not data when a directory is read
+    return (bool(s) and s[-1] in DATA_SUFFIXES and not p.name.startswith(("_", "."))
+            and not p.name.endswith(".manifest.json"))
 
 
 def expand_inputs(inputs: Iterable[str] | None, *, allow_stdin: bool = True) -> list[InputFile]:
@@ -138,12 +142,72 @@ def open_binary(f: InputFile) -> BinaryIO:
     head = raw.read(4)
     stream: BinaryIO = io.BufferedReader(_Prefixed(head, raw), buffer_size=1 << 20)
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+        gz = gzip.GzipFile(fileobj=stream)
+        return io.BufferedReader(_Checked(gz, f.name, "gzip"), buffer_size=1 << 20)  # type: ignore[return-value]
     if head == b"\x28\xb5\x2f\xfd":
+        return io.BufferedReader(_Checked(_ZstdReader(stream), f.name, "Zstandard"), buffer_size=1 << 20)  # type: ignore[return-value]
+    return stream
+
+
+class _Checked(io.RawIOBase):
+    """A decompressing stream whose errors (truncated or corrupt data) become a :class:`ForgeError`
+    naming the file, instead of a traceback (or click's bare "Aborted." for ``EOFError``)."""
+
+    def __init__(self, inner, name: str, kind: str):
+        self._inner, self._name, self._kind = inner, name, kind
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        try:
+            data = self._inner.read(len(b))
+        except ForgeError:
+            raise
+        except (EOFError, OSError, ValueError, zlib.error) as e:
+            raise ForgeError(
+                f"{self._name}: the {self._kind} data is truncated or corrupt ({e}), so forge stops here "
+                f"rather than lose its tail silently. Re-create or re-download the file (check it with `{'gzip -t' if self._kind == 'gzip' else 'zstd -t'}`)."
+            ) from None
+        n = len(data)
+        b[:n] = data
+        return n
+
+
+class _ZstdReader:
+    """Zstandard decompression of every frame of a stream that raises ``EOFError`` when the stream
+    ends inside a frame (zstandard's own stream reader returns a silent short read then)."""
+
+    def __init__(self, src: BinaryIO):
         import zstandard
 
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(stream), buffer_size=1 << 20)
-    return stream
+        self._zstd = zstandard
+        self._src = src
+        self._obj = None  # decompressor of the current frame
+        self._buf = b""
+        self._eof = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._buf) < n and not self._eof:
+            chunk = self._src.read(1 << 20)
+            if not chunk:
+                self._eof = True
+                if self._obj is not None and not self._obj.eof:
+                    raise EOFError("the stream ends inside a Zstandard frame")
+                break
+            self._feed(chunk)
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _feed(self, data: bytes) -> None:
+        while data:
+            if self._obj is None or self._obj.eof:
+                self._obj = self._zstd.ZstdDecompressor().decompressobj()
+            try:
+                self._buf += self._obj.decompress(data)
+            except self._zstd.ZstdError as e:
+                raise ValueError(str(e)) from None
+            data = self._obj.unused_data if self._obj.eof else b""
 
 
 def sha256_of(f: InputFile) -> str | None:

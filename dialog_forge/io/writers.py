@@ -12,9 +12,10 @@ from __future__ import annotations
 import gzip
 import sys
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO
+from collections.abc import Iterable
 
-from ..errors import ForgeError
+from ..errors import ForgeError, OutputClosed
 from ..schema import Dialogue, arrow_schema, to_arrow
 
 DEFAULT_SHARD_ROWS = 50_000
@@ -43,7 +44,7 @@ class JsonlSink:
             try:
                 self._fh.write(buf)
             except BrokenPipeError:
-                raise ForgeError("the output pipe was closed by the next command.") from None
+                raise OutputClosed() from None
 
     def close(self) -> None:
         try:
@@ -53,6 +54,16 @@ class JsonlSink:
         if self.path is not None:
             self._fh.close()
             self.files = [{"file": self.path.name, "rows": self.count}]
+
+    def abort(self) -> None:
+        """The run failed: close and remove the partial output file."""
+        try:
+            self._fh.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        if self.path is not None:
+            self._fh.close()
+            self.path.unlink(missing_ok=True)
 
 
 class ParquetFileSink:
@@ -77,6 +88,11 @@ class ParquetFileSink:
         self._writer.close()
         self.files = [{"file": self.path.name, "rows": self.count}]
 
+    def abort(self) -> None:
+        """The run failed: close and remove the partial output file."""
+        self._writer.close()
+        self.path.unlink(missing_ok=True)
+
 
 class ShardSink:
     """Parquet shards of at most ``shard_rows`` rows in ``directory`` (optionally one subdirectory per
@@ -89,7 +105,8 @@ class ShardSink:
         if self.dir.exists() and not self.dir.is_dir():
             raise ForgeError(f"--out {self.dir}: exists and is not a directory.")
         self.dir.mkdir(parents=True, exist_ok=True)
-        for old in self.dir.glob("**/part-*.parquet"):
+        # replace the shards of an earlier run (top level and partition folders), never deeper
+        for old in [*self.dir.glob("part-*.parquet"), *self.dir.glob("*/part-*.parquet")]:
             old.unlink()
         self.shard_rows = shard_rows
         self.partition_by = partition_by
@@ -132,9 +149,29 @@ class ShardSink:
             pq.write_table(to_arrow([]), self.dir / "part-00000.parquet", compression="zstd")
             self.files.append({"file": "part-00000.parquet", "rows": 0})
 
+    def abort(self) -> None:
+        """The run failed: remove the shards written so far (and folders left empty), so no partial
+        output looks like a result."""
+        for f in self.files:
+            (self.dir / f["file"]).unlink(missing_ok=True)
+        self._buf.clear()
+        for sub in sorted({(self.dir / f["file"]).parent for f in self.files}, reverse=True):
+            if sub.is_dir() and not any(sub.iterdir()):
+                sub.rmdir()
+        if self.dir.is_dir() and not any(self.dir.iterdir()):
+            self.dir.rmdir()
+
 
 def open_sink(out: str | Path | None, shard_rows: int = DEFAULT_SHARD_ROWS, partition_by: str | None = None):
-    """The sink for ``--out`` (see the module docstring)."""
+    """The sink for ``--out`` (see the module docstring). Raises :class:`ForgeError` when it cannot be
+    created (a read-only place, a file where a folder is needed, ...)."""
+    try:
+        return _open_sink(out, shard_rows, partition_by)
+    except OSError as e:
+        raise ForgeError(f"--out {out}: cannot write there ({e.strerror or e}). Choose a writable path.") from None
+
+
+def _open_sink(out: str | Path | None, shard_rows: int, partition_by: str | None):
     if out is None or str(out) == "-":
         return JsonlSink(None)
     p = Path(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -39,9 +39,17 @@ def resolve(name: str | None) -> str:
 def load(name: str | None = None, device: str | None = None):
     """A cached ``SentenceTransformer`` for ``name`` (see :func:`resolve`) on ``device`` (default CPU
     unless CUDA is available). Raises :class:`ForgeError` naming the model when it cannot be loaded."""
+    import logging
+
     from sentence_transformers import SentenceTransformer
 
     path = resolve(name)
+    if path.startswith(("/", "./", "../", "~")) and not os.path.isdir(os.path.expanduser(path)):
+        raise ForgeError(f"--embedding-model {name}: no such folder. Name a local model folder or a hub name.")
+    quiet = [logging.getLogger(n) for n in ("sentence_transformers", "huggingface_hub", "transformers")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.ERROR)
     try:
         return SentenceTransformer(path, device=device)
     except Exception as e:  # OSError for a missing hub model offline, ValueError for a bad folder
@@ -50,6 +58,9 @@ def load(name: str | None = None, device: str | None = None):
             f"cannot load the embedding model {name!r}{offline}: {e}. Name a local folder or a cached hub model "
             "with --embedding-model."
         ) from None
+    finally:
+        for lg, lvl in zip(quiet, levels):
+            lg.setLevel(lvl)
 
 
 def encode(texts: Sequence[str], name: str | None = None, *, batch_size: int = 64, device: str | None = None) -> np.ndarray:

@@ -27,11 +27,11 @@ import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import ForgeError
 from ..pipeline.lineage import add_op, derive
-from ..pipeline.step import BatchResult, Step, StepConfig, cfg_field
+from ..pipeline.step import BatchResult, Reject, Step, StepConfig, cfg_field
 from ..schema import Dialogue, Lineage, Message
 from . import filters
 from .normalize import NormalizeOptions, normalize_text
@@ -74,7 +74,8 @@ class CleanConfig(StepConfig):
                                                          "them with meta.safety for human review")
     safety_categories: list[str] = cfg_field(list(CATEGORIES), help="categories to check (repeatable)")
     safety_lexicon: list[str] = cfg_field([], help="extra lexicon file: 'category<TAB>term' lines, or terms in "
-                                          "<category>.txt (repeatable)")
+                                          "<category>.txt; category 'allow' (allow.txt) lists phrases blanked out "
+                                          "before matching (repeatable)")
     safety_classifier: str | None = cfg_field(None, help="module:function returning flagged categories for a "
                                               "text")
     # structure
@@ -200,16 +201,34 @@ class Cleaner:
             raise _Rejected("dialogue_too_long", f"{total} > {c.max_dialogue_chars} characters")
         return out
 
+    def _scrub(self, msgs: list[Message], meta: dict, did: str
+               ) -> tuple[list[Message], dict, Counter, list[Counter]]:
+        """PII-scrub one dialogue in one pass (consistent pseudonyms): its turns, the ``name`` of each turn
+        and every string in ``meta`` (titles and unmapped source fields such as ``customer_email``; forge's
+        own ``pii``/``safety`` keys aside). Returns the messages, the meta, the record's counts and the
+        counts per turn (turn contents only, for windows)."""
+        named = [i for i, m in enumerate(msgs) if m.name]
+        slots: list[tuple[Any, Any]] = []
+        meta = copy.deepcopy(meta)
+        _string_slots(meta, slots, top=True)
+        texts = [m.content for m in msgs] + [msgs[i].name for i in named] + [c[k] for c, k in slots]
+        out, per_turn = self.scrubber.scrub_turns(texts, did)
+        n, k = len(msgs), len(named)
+        names = dict(zip(named, out[n:n + k]))
+        for (c, key), v in zip(slots, out[n + k:]):
+            c[key] = v
+        new = [Message(m.role, t, names.get(i, m.name)) for i, (m, t) in enumerate(zip(msgs, out[:n]))]
+        return new, meta, sum(per_turn, Counter()), per_turn[:n]
+
     def _scrubbed_reject(self, d: Dialogue, counts: Counter) -> list[Dialogue]:
         """The record as written to the rejects file: normalised and PII-scrubbed (if PII is on), so that the
         rejects file never holds raw PII either. ``[]`` when PII is off (the original record is written)."""
         if self.scrubber is None:
             return []
         rec = copy.copy(d)
-        texts = [normalize_text(m.content, self.norm) for m in d.messages]
-        texts, pii = self.scrubber.scrub_texts(texts, d.id)
-        rec.messages = [Message(m.role, t, m.name) for m, t in zip(d.messages, texts)]
-        rec.meta = {**d.meta, "pii": dict(sorted(pii.items()))}
+        msgs = [Message(m.role, normalize_text(m.content, self.norm), m.name) for m in d.messages]
+        rec.messages, meta, pii, _ = self._scrub(msgs, d.meta, d.id)
+        rec.meta = {**meta, "pii": dict(sorted(pii.items()))}
         counts["pii.scrubbed_rejects"] += 1
         return [rec]
 
@@ -235,9 +254,9 @@ class Cleaner:
         if flags:
             rec.meta["safety"] = flags
             counts.update(f"safety_flagged.{f}" for f in flags)
+        turn_pii: list[Counter] = []
         if self.scrubber is not None:
-            texts, pii = self.scrubber.scrub_texts([m.content for m in msgs], d.id)
-            msgs = [Message(m.role, t, m.name) for m, t in zip(msgs, texts)]
+            msgs, rec.meta, pii, turn_pii = self._scrub(msgs, rec.meta, d.id)
             rec.meta["pii"] = dict(sorted(pii.items()))
             counts.update({f"pii.{k}": v for k, v in pii.items()})
             counts["pii.records_with_pii"] += bool(pii)
@@ -251,9 +270,27 @@ class Cleaner:
                                              "an assistant turn"), counts  # rec: already scrubbed
         out = [derive(rec, w, "clean.window", {"index": k, "of": len(windows), "max_turns": self.cfg.max_turns},
                       suffix=f"#w{k}") for k, w in enumerate(windows)]
+        if turn_pii:  # each window counts the PII of its own turns, not of the whole dialogue
+            index = {id(m): i for i, m in enumerate(msgs)}
+            for w, rec_w in zip(windows, out):
+                rec_w.meta["pii"] = dict(sorted(sum((turn_pii[index[id(m)]] for m in w), Counter()).items()))
         counts["windows"] += len(out)
         counts["windowed_records"] += 1
         return out, None, "", counts
+
+
+def _string_slots(obj: Any, slots: list, top: bool = False) -> None:
+    """Collect ``(container, key)`` of every non-empty string in a JSON-like ``obj`` (forge's ``pii`` and
+    ``safety`` keys of the top level skipped)."""
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for key, v in items:
+        if top and key in ("pii", "safety"):
+            continue
+        if isinstance(v, str):
+            if v:
+                slots.append((obj, key))
+        elif isinstance(v, (dict, list)):
+            _string_slots(v, slots)
 
 
 _WORKER: Cleaner | None = None
@@ -287,6 +324,37 @@ class CleanStep(Step):
             self._cleaner = Cleaner(self.config)
         if self.config.workers > 1 and self._pool is None:
             self._pool = ProcessPoolExecutor(self.config.workers, initializer=_init_worker, initargs=(self.config,))
+
+    def source(self, inputs: list[str] | None):
+        """The canonical-record stream (see :meth:`Step.source`), with the raw text of unreadable input
+        lines (malformed JSON, unknown roles, non-text content: rejected before they become records)
+        PII-scrubbed too, so that the rejects file never holds raw PII (with PII on)."""
+        stream, files = super().source(inputs)
+        if not self.config.pii:
+            return stream, files
+        return self._scrub_input_rejects(stream), files
+
+    def _scrub_input_rejects(self, stream):
+        import orjson
+
+        for item in stream:
+            if isinstance(item, Reject) and item.record is not None:
+                self.setup()
+                raw = item.record
+                if not isinstance(raw, str):
+                    try:
+                        raw = orjson.dumps(raw).decode()
+                    except TypeError:
+                        raw = str(raw)
+                # raw JSON is full of Latin keys: run every configured language over it, not the detected one
+                pii = Counter()
+                for lang in self._cleaner.scrubber.analyzer.languages:
+                    texts, found = self._cleaner.scrubber.scrub_texts([raw], item.id or "", language=lang)
+                    raw, pii = texts[0], pii + found
+                if pii:
+                    self.count("pii.scrubbed_input_rejects", 1)
+                    item = Reject(raw, item.reason, item.detail, item.id, item.source)
+            yield item
 
     def _outcomes(self, batch: list[Dialogue]):
         if self._pool is None or len(batch) < 2 * self.config.workers:

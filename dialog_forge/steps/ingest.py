@@ -17,13 +17,15 @@ from typing import Any, Literal
 
 import logging
 
+from ..errors import ForgeError
 from ..io.containers import RawRow
 from ..io.formats import FormatOptions, convert, detect_format
+from ..io.formats import canonical as _canonical
 from ..pipeline.lineage import add_op
 from ..pipeline.options import parse_kv
 from ..pipeline.registry import register_step
 from ..pipeline.step import BatchResult, Step, StepConfig, cfg_field
-from ..schema import Dialogue, SchemaError, content_id, normalize_timestamp
+from ..schema import ROLES, Dialogue, SchemaError, content_id, normalize_timestamp
 from .structure import apply_structure
 
 log = logging.getLogger("dialog_forge.ingest")
@@ -58,7 +60,9 @@ class IngestConfig(StepConfig):
     task: str | None = cfg_field(None, help="Default task for records that have none.")
     source_name: str | None = cfg_field(None, help="Name recorded as source.file instead of the file path.")
     time_field: str | None = cfg_field(
-        None, help="Field (or column) holding created_at: ISO 8601 or epoch seconds. Default: 'created_at' if present.")
+        None, help="Field (or column) holding created_at: ISO 8601 or epoch seconds (numbers >= 1e11 are taken as "
+                   "milliseconds). Default: 'created_at' if present. An unreadable value is counted "
+                   "(invalid_timestamp) and kept in meta.created_at_raw.")
 
 
 @register_step
@@ -81,6 +85,8 @@ class IngestStep(Step):
         "empty_assistant": "every assistant turn is empty or whitespace",
         "no_assistant": "the dialogue has no assistant turn",
         "no_user": "the dialogue has no user turn with text",
+        "invalid_timestamp": "a canonical record's created_at is not an ISO-8601 time or epoch number (raw "
+                             "formats keep the record and its raw value in meta.created_at_raw instead)",
     }
 
     def __init__(self, config: IngestConfig | None = None):
@@ -93,7 +99,14 @@ class IngestStep(Step):
             alpaca_sep=cfg.alpaca_sep,
             time_field=cfg.time_field,
         )
+        bad = {k: v for k, v in self.opts.role_map.items() if v not in ROLES}
+        if bad:
+            k, v = next(iter(bad.items()))
+            raise ForgeError(f"--role-map {k}={v}: {v!r} is not a role; map to one of {', '.join(ROLES)}.")
+        if cfg.format == "columns" and not ({"user", "assistant"} <= set(self.opts.column_map)):
+            raise ForgeError("--format columns needs --map naming at least user=COLUMN and assistant=COLUMN.")
         self._seen_ids: set[str] = set()
+        self._auto = cfg.format == "auto"
 
     def process(self, batch: list[Any]) -> BatchResult:
         res = BatchResult()
@@ -154,21 +167,43 @@ class IngestStep(Step):
         self._seen_ids.add(new)
         return new
 
+    def _finish_canonical(self, rec: Dialogue, cfg: IngestConfig) -> Dialogue:
+        msgs, _ = apply_structure(rec.messages, cfg.same_role, self.counters)
+        if msgs is not rec.messages and (len(msgs) != len(rec.messages)
+                                         or any(a.content != b.content for a, b in zip(msgs, rec.messages))):
+            rec.messages = msgs
+            add_op(rec, "ingest", {"format": "canonical", "restructured": True})
+        rec.id = self._unique(rec.id)
+        return rec
+
     def _convert(self, row: RawRow) -> Dialogue:
         if row.error is not None:
             raise SchemaError(*row.error)
         cfg: IngestConfig = self.config  # type: ignore[assignment]
-        fmt = detect_format(row.obj, self.opts, row.container)
+        obj = row.obj
+        if (self._auto and type(obj) is dict and "schema_version" in obj and "lineage" in obj
+                and "format" not in obj and row.container == "jsonl"):
+            # hot path: canonical JSONL (what every re-ingest and pipe carries); the same checks as
+            # detect_format + canonical.convert, without building the intermediate objects
+            msgs_raw, meta, quality = obj.get("messages"), obj.get("meta"), obj.get("quality")
+            if (type(msgs_raw) is list and not isinstance(meta, str) and not isinstance(quality, str)
+                    and not _canonical.arrow_lineage(obj)):
+                self.counters["format_canonical"] = self.counters.get("format_canonical", 0) + 1
+                return self._finish_canonical(Dialogue.from_dict(obj), cfg)
+        fmt = detect_format(obj, self.opts, row.container)
+        if fmt == "columns" and row.container in ("csv", "tsv", "parquet"):
+            # every row of a table has the header's columns: a mapped column that is missing is a usage
+            # error (a typo in --map), not thousands of rejects
+            missing = [c for c in self.opts.column_map.values() if c not in row.obj]
+            if missing:
+                raise ForgeError(
+                    f"{row.source.get('file')}: --map names column(s) {', '.join(missing)} that the table does not "
+                    f"have; its columns are {', '.join(map(str, list(row.obj)[:30]))}. Fix --map."
+                )
         parsed = convert(row.obj, fmt, self.opts)
         self.count(f"format_{fmt}")
         if parsed.canonical is not None:
-            rec = Dialogue.from_dict(parsed.canonical)
-            msgs, _ = apply_structure(rec.messages, cfg.same_role, self.counters)
-            if len(msgs) != len(rec.messages) or any(a.content != b.content for a, b in zip(msgs, rec.messages)):
-                rec.messages = msgs
-                add_op(rec, "ingest", {"format": "canonical", "restructured": True})
-            rec.id = self._unique(rec.id)
-            return rec
+            return self._finish_canonical(Dialogue.from_dict(parsed.canonical), cfg)
         msgs, flags = apply_structure(parsed.messages, cfg.same_role, self.counters)
         rid = self._unique(parsed.source_id or content_id(msgs))
         created = None

@@ -9,7 +9,9 @@ label form the group ``(none)``), each group's share of the task-specific part i
 alpha = 0 gives every group the same share). With ``--total T`` and a general-dialogue set
 (``--general FILE`` at ``--general-ratio g``, default 0.15 -- the chapter's 10-20 % against forgetting),
 ``round(g T)`` general records are drawn and the rest ``T - round(g T)`` is split as ``T_task * P(i)``,
-rounded by largest remainder so that the quotas add up exactly.
+rounded by largest remainder so that the quotas add up exactly. Without replacement at most every general
+record once is drawn; the part of ``round(g T)`` the general set cannot fill goes to the tasks
+(``general_short_by`` in the stats says how many).
 
 * **without replacement** (default): a quota above ``n_i`` is capped at ``n_i`` and the surplus is given
   to the other groups in proportion to ``P`` (repeated until it fits; if all groups are exhausted the
@@ -164,6 +166,10 @@ class MixStep(Step):
         total = c.total if c.total is not None else len(records)
         general = self._general() if c.general else []
         n_general = round(total * c.general_ratio) if general else 0
+        general_short = 0
+        if not c.replacement and n_general > len(general):
+            # without replacement a general record is used once; the rest of its share goes to the tasks
+            general_short, n_general = n_general - len(general), len(general)
         probs = temperature_probs(counts, c.alpha)
         q = quotas(counts, probs, total - n_general, c.replacement)
         res = BatchResult()
@@ -182,7 +188,7 @@ class MixStep(Step):
             out.extend(chosen)
         if n_general:
             pool = sorted(general, key=lambda r: r.id)
-            if c.replacement or n_general > len(pool):
+            if c.replacement:
                 chosen, made = _take(pool, n_general, rng, "mix_repeat")
             else:
                 chosen = rng.sample(pool, n_general)
@@ -210,6 +216,8 @@ class MixStep(Step):
         }
         if len(out) < total:
             self.report["short_by"] = total - len(out)
+        if general_short:
+            self.report["general_short_by"] = general_short
         res.kept = out
         return res
 

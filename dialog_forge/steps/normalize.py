@@ -15,7 +15,8 @@ Order (each part switchable through :class:`NormalizeOptions`):
    letters, so never the default).
 5. ``to_simplified`` / ``to_traditional``: OpenCC ``t2s`` / ``s2t``.
 6. ``collapse_whitespace``: runs of horizontal whitespace become one space, trailing spaces on a line
-   and 3+ line breaks are removed; the turn is stripped.
+   and 3+ line breaks are removed; the turn is stripped. Indentation (2+ spaces or tabs at a line start)
+   and the inside of fenced code blocks are kept: Python code in an answer stays valid.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ _HTML_TAG = re.compile(
     r"</?(?:a|abbr|b|blockquote|body|br|center|code|div|em|font|h[1-6]|head|hr|html|i|img|li|ol|p|pre|"
     r"section|small|span|strong|sub|sup|table|tbody|td|th|thead|tr|u|ul)(?:\s[^<>]*)?/?>", re.IGNORECASE)
 _HSPACE_RUN = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0]")
-_TRAILING = re.compile(r"[ \t\u3000]+\n")
-_LEADING = re.compile(r"\n[ \t]+")
 _MANY_NL = re.compile(r"\n{3,}")
 
 
@@ -89,17 +88,34 @@ def strip_invisible(text: str) -> str:
 _WS_WORK = re.compile(r"[\r\t\u00a0\u2000-\u200a\u202f\u205f\u3000]|  |\n[ \n]| \n|\n\n\n")
 
 
+_INDENT = re.compile(r"[ \t]*")
+_FENCE = ("```", "~~~")
+
+
 def collapse_ws(text: str) -> str:
     """Runs of horizontal whitespace -> one space; no trailing spaces per line; at most one blank line;
-    stripped."""
+    stripped. Indentation is kept: a line's leading run of two or more spaces or tabs (code, nested
+    lists) stays as it is, and lines inside a fenced code block (```) keep their inner spacing too; a
+    single leading space is dropped."""
     if not _WS_WORK.search(text):
         return text.strip()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _HSPACE_RUN.sub(" ", text)
-    text = _TRAILING.sub("\n", text)
-    text = _LEADING.sub("\n", text)
-    text = _MANY_NL.sub("\n\n", text)
-    return text.strip()
+    out = []
+    fenced = False
+    for line in text.split("\n"):
+        if line.lstrip(" \t").startswith(_FENCE):
+            fenced = not fenced
+            out.append(line.rstrip(" \t\u3000"))
+            continue
+        if fenced:
+            out.append(line.rstrip(" \t\u3000"))
+            continue
+        indent = _INDENT.match(line).group(0)
+        rest = _HSPACE_RUN.sub(" ", line[len(indent):]).strip(" \t\u3000")
+        if indent == " " or not rest:
+            indent = ""
+        out.append(indent + rest)
+    return _MANY_NL.sub("\n\n", "\n".join(out)).strip()
 
 
 def normalize_text(text: str, opts: NormalizeOptions = NormalizeOptions()) -> str:

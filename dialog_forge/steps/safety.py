@@ -9,6 +9,12 @@ Matching: terms with CJK characters match as substrings; other terms match as wh
 boundaries, case-insensitive, any whitespace between words). One alternation of all terms (see
 :class:`SafetyGate`).
 
+Allow phrases: ``data/safety/allow.<lang>.txt`` (and ``allow`` entries of ``--safety-lexicon``: a file named
+``allow.txt`` or ``allow<TAB>phrase`` lines) are blanked out before matching, so a term that only occurs
+inside one of them does not count: Chinese has no word boundaries, and ``分尸`` occurs in ``分尸体肝移植``
+("divided into cadaveric liver transplants"), ``毒品`` in the medical route ``静脉注射毒品`` or in
+``远离毒品``.
+
 Classifier hook: ``--safety-classifier module:function`` names a callable ``f(text: str) -> list[str]`` that
 returns the categories it flags for a text (e.g. a wrapper around a moderation model); its categories
 must be in the closed list.
@@ -28,6 +34,8 @@ from ..errors import ForgeError
 CATEGORIES: tuple[str, ...] = ("minors", "self_harm", "weapons", "drugs", "sexual", "hate", "violence")
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "safety"
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+#: Pseudo-category of phrases blanked out before matching (see the module docstring).
+ALLOW = "allow"
 
 
 def _read_terms(path: Path) -> list[str]:
@@ -45,7 +53,7 @@ def load_lexicons(extra_files: Iterable[str] = (), categories: Iterable[str] = C
     bad = sorted(set(cats) - set(CATEGORIES))
     if bad:
         raise ForgeError(f"--safety-categories: unknown {bad}; choose from {', '.join(CATEGORIES)}")
-    lex: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    lex: dict[str, list[str]] = {c: [] for c in (*CATEGORIES, ALLOW)}
     for path in sorted(LEXICON_DIR.glob("*.txt")):
         lex[path.name.split(".")[0]] += _read_terms(path)
     for f in extra_files:
@@ -60,11 +68,14 @@ def load_lexicons(extra_files: Iterable[str] = (), categories: Iterable[str] = C
         for ln in lines:
             cat, term = ln.split("\t", 1) if "\t" in ln else (stem, ln)
             cat = cat.strip()
-            if cat not in CATEGORIES:
+            if cat not in CATEGORIES and cat != ALLOW:
                 raise ForgeError(f"--safety-lexicon {f}: category {cat!r} is not one of {', '.join(CATEGORIES)} "
-                                 "(name the file <category>.txt or write 'category<TAB>term' lines)")
+                                 f"or {ALLOW!r} (name the file <category>.txt or write 'category<TAB>term' lines)")
             lex[cat].append(term.strip())
-    return {c: sorted(set(lex[c])) for c in cats if lex[c]}
+    out = {c: sorted(set(lex[c])) for c in cats if lex[c]}
+    if lex[ALLOW]:
+        out[ALLOW] = sorted(set(lex[ALLOW]))
+    return out
 
 
 def load_classifier(spec: str | None) -> Callable[[str], list[str]] | None:
@@ -97,6 +108,9 @@ class SafetyGate:
     def __init__(self, extra_lexicons: Iterable[str] = (), categories: Iterable[str] = CATEGORIES,
                  classifier: str | None = None):
         self.lexicons = load_lexicons(extra_lexicons, categories)
+        allow = self.lexicons.pop(ALLOW, [])
+        self._allow = (re.compile("|".join(re.escape(_WS.sub(" ", a.lower())) for a in sorted(allow, key=len, reverse=True)))
+                       if allow else None)
         self._category_of: dict[str, set[str]] = {}
         for cat, terms in self.lexicons.items():
             for t in terms:
@@ -110,6 +124,8 @@ class SafetyGate:
         if self._rx is None:
             return set()
         lo = _WS.sub(" ", text.lower())
+        if self._allow is not None:
+            lo = self._allow.sub(" ", lo)
         hits: set[str] = set()
         pos = 0
         while (m := self._rx.search(lo, pos)) is not None:

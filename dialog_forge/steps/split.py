@@ -308,6 +308,12 @@ class SplitStep(Step):
         self._held = []
         if not records:
             return BatchResult()
+        if c.by == "stratified":
+            for k in c.stratify:
+                if k not in ("domain", "task", "lang", "source") and all(
+                        stratum_value(r, k) == "(none)" for r in records):
+                    raise ForgeError(f"--stratify {k}: no record has this field; use domain, task, lang, source "
+                                     "or meta.KEY for a field of meta.")
         groups, near = self.groups(records)
         assign = self.assign(records, groups)
         for i, r in enumerate(records):

@@ -137,6 +137,21 @@ class TrainConfig(StepConfig):
                              "their virtual tokens would be shared across packed samples. Drop --packing.")
         if self.l2_to_init < 0:
             raise ForgeError("--l2-to-init must be >= 0.")
+        checks = [  # (flag, value, ok) -- value None means "not given"
+            ("--lr", self.lr, lambda v: v >= 0), ("--weight-decay", self.weight_decay, lambda v: v >= 0),
+            ("--lora-dropout", self.lora_dropout, lambda v: 0 <= v < 1),
+            ("--lora-alpha", self.lora_alpha, lambda v: v > 0), ("--epochs", self.epochs, lambda v: v > 0),
+            ("--max-steps", self.max_steps, lambda v: v > 0), ("--eval-steps", self.eval_steps, lambda v: v > 0),
+            ("--save-steps", self.save_steps, lambda v: v > 0), ("--patience", self.patience, lambda v: v > 0),
+            ("--max-records", self.max_records, lambda v: v > 0),
+            ("--num-virtual-tokens", self.num_virtual_tokens, lambda v: v > 0),
+            ("--max-grad-norm", self.max_grad_norm, lambda v: v >= 0),
+            ("--temperature", self.temperature, lambda v: v >= 0), ("--top-p", self.top_p, lambda v: 0 < v <= 1),
+            ("--max-new-tokens", self.max_new_tokens, lambda v: v > 0), ("--preview", self.preview, lambda v: v >= 0),
+        ]
+        for flag, v, ok in checks:
+            if v is not None and not ok(v):
+                raise ForgeError(f"{flag} {v}: out of range (see `forge train --help`).")
 
     def to_json_dict(self) -> dict[str, Any]:
         """Every field, JSON-able (recorded in ``forge_train.json``)."""

@@ -99,6 +99,8 @@ def export_records(inputs: list[str], fmt: str, out: str | Path) -> dict[str, An
     {reason: count}, "skipped_ids": [...]}``."""
     from ..io.records import load_records
 
+    if fmt not in ("sharegpt", "openai", "alpaca"):  # before anything is read or an empty file is left behind
+        raise ForgeError(f"--format {fmt!r}: use sharegpt, openai or alpaca.")
     records = load_records(inputs)
     written, skipped_ids = 0, []
     out = Path(out)

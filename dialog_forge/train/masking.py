@@ -48,6 +48,19 @@ class EmptySupervision(ForgeError):
         self.record_id = record_id
 
 
+class SpecialTokenInText(EmptySupervision):
+    """A message's text contains a special-token string (``</s>``, ``<|im_end|>``...), which tokenization
+    would turn into the real token: an EOS inside a reply teaches the model to stop mid-reply, and a user turn
+    could fake a turn boundary. Dropped and counted like an empty example under ``--drop-empty``."""
+
+    def __init__(self, record_id: str, index: int, role: str, token: str):
+        ForgeError.__init__(self, f"record {record_id!r}: message {index} ({role}) contains the special token "
+                            f"{token!r} as text, which would be tokenized as the real token (an EOS inside a reply "
+                            "teaches the model to stop there; in a user turn it fakes a turn boundary). Remove it "
+                            "from the record, or pass --drop-empty to drop such records with a count.")
+        self.record_id = record_id
+
+
 @dataclass
 class Encoded:
     """One tokenized example: ``input_ids`` and ``labels`` (same length; ``-100`` = not supervised),
@@ -173,10 +186,18 @@ class ChatEncoder:
         self.system_prompt = system_prompt
         self.cot = cot
         self.bos_id = tokenizer.bos_token_id
+        # special tokens that the tokenizer matches inside plain text (longest first, for the message)
+        self.special_strings = sorted({t for t in getattr(tokenizer, "all_special_tokens", []) if t},
+                                      key=len, reverse=True)
 
     # -------------------------------------------------------------------------------------------
     def _encode_messages(self, msgs: list[dict], rid: str) -> tuple[Encoded, list[tuple[int, int]]]:
-        text, spans, appended = render_with_spans(self.tokenizer, self.template, msgs, self.end_of_turn)
+        try:
+            text, spans, appended = render_with_spans(self.tokenizer, self.template, msgs, self.end_of_turn)
+        except EmptySupervision:
+            raise
+        except ForgeError as e:  # name the record the template failed on
+            raise ForgeError(f"record {rid!r}: {e}") from None
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         ids, offs = list(enc["input_ids"]), list(enc["offset_mapping"])
         if self.bos_id is not None and len(ids) >= 2 and ids[0] == ids[1] == self.bos_id:
@@ -206,6 +227,10 @@ class ChatEncoder:
         msgs = to_messages(record, self.system_prompt, self.cot)
         if not any(m["role"] == "assistant" for m in msgs) and self.train_on != "all":
             raise EmptySupervision(rid, "it has no assistant turn")
+        for i, m in enumerate(msgs):
+            hit = next((t for t in self.special_strings if t in m["content"]), None)
+            if hit:
+                raise SpecialTokenInText(rid, i, m["role"], hit)
         enc, starts = self._encode_messages(msgs, rid)
         L = self.max_length
         dropped = 0

@@ -38,15 +38,18 @@ class Recommendation:
     lr: float
     regularisation: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "rank": list(self.rank) if self.rank else None, "lr": self.lr,
-                "regularisation": self.regularisation, "reasons": self.reasons}
+                "regularisation": self.regularisation, "reasons": self.reasons,
+                "warnings": self.warnings}
 
     def text(self) -> str:
         rank = f", r = {self.rank[0]}-{self.rank[1]}" if self.rank else ""
         lines = [f"recommendation: --method {self.method}{rank}, --lr {self.lr:g}"]
         lines += [f"  because {r}" for r in self.reasons]
+        lines += [f"warning: {w}" for w in self.warnings]
         if self.regularisation:
             lines.append("regularisation:")
             lines += [f"  - {r}" for r in self.regularisation]
@@ -65,6 +68,7 @@ def recommend(data_size: int, gpu_memory_gb: float, model_params_b: float, keep_
     need_16bit = weight_bytes_per_param("bf16") * n * HEADROOM
     need_nf4 = weight_bytes_per_param("nf4") * n * HEADROOM
     reasons: list[str] = []
+    warnings: list[str] = []
     reg: list[str] = []
     if data_size >= LARGE_DATA:
         reasons.append(f"{data_size:,} examples >= {LARGE_DATA:,}: enough data to update all weights")
@@ -93,8 +97,9 @@ def recommend(data_size: int, gpu_memory_gb: float, model_params_b: float, keep_
             method = "qlora"
             reasons.append(f"16-bit weights need ~{need_16bit / 1e9:.1f} GB > {gpu_memory_gb:g} GB; NF4 needs "
                            f"~{need_nf4 / 1e9:.1f} GB")
-            if need_nf4 > mem:
-                reasons.append("warning: even the NF4 weights do not fit; use a smaller base model or more GPUs")
+    if method == "qlora" and need_nf4 > mem:
+        warnings.append(f"even the NF4 weights need ~{need_nf4 / 1e9:.1f} GB > {gpu_memory_gb:g} GB: use a smaller "
+                        "base model or more GPUs")
     if keep_general:
         reasons.append("general ability must be kept: limit drift from the base model")
         lr = lr / 2
@@ -110,4 +115,4 @@ def recommend(data_size: int, gpu_memory_gb: float, model_params_b: float, keep_
     else:
         reg.append("--lora-dropout 0.05 and early stopping on validation loss" if method != "full"
                    else "weight decay 0.01 and early stopping on validation loss")
-    return Recommendation(method, rank, lr, reg, reasons)
+    return Recommendation(method, rank, lr, reg, reasons, warnings)

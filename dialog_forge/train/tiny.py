@@ -70,6 +70,14 @@ def make_tiny_model(out: str | Path, text_files: list[str | Path] | None = None,
 
     Raises :class:`ForgeError` when a file is missing or there is no text at all.
     """
+    if hidden_size <= 0 or hidden_size % 8:
+        raise ForgeError(f"--hidden-size {hidden_size}: must be a positive multiple of 8 (4 attention heads, each "
+                         "of an even width for rotary positions), e.g. 64.")
+    if layers <= 0:
+        raise ForgeError(f"--layers {layers}: must be at least 1.")
+    if vocab_size <= 0:
+        raise ForgeError(f"--vocab-size {vocab_size}: must be positive (256 byte symbols and the special tokens "
+                         "are always kept).")
     all_texts = list(texts or [])
     for f in text_files or []:
         p = Path(f)

@@ -65,6 +65,18 @@ from .stages import Stage, parse_stages
 from .templates import add_template_tokens, resolve_template
 
 
+#: settings that shape the trainable weights or the optimizer; ``--resume`` refuses a change of any of them
+RESUME_MUST_MATCH = ("base_model", "method", "r", "lora_alpha", "target_modules", "bias", "num_virtual_tokens",
+                     "adapter_name", "template")
+
+
+def _resume_key(cfg: TrainConfig) -> dict[str, Any]:
+    """The :data:`RESUME_MUST_MATCH` settings of ``cfg`` (``lora_alpha`` with its default resolved)."""
+    d = {k: v for k, v in cfg.to_json_dict().items() if k in RESUME_MUST_MATCH}
+    d["lora_alpha"] = cfg.alpha()
+    return d
+
+
 class Interrupted(Exception):
     """Raised internally by ``--stop-after-steps`` after the checkpoint is written."""
 
@@ -265,16 +277,16 @@ class Trainer:
         "final_val_loss", "best_val_loss", "steps", ...}`` (see :func:`dialog_forge.train.api.train`)."""
         cfg = self.cfg
         t0 = time.time()
-        self.setup_tokenizer()
-        stages = parse_stages(cfg)
-        if cfg.preview:
-            return self.preview(stages[0], cfg.preview)
-        if cfg.dry_run:
+        if cfg.dry_run:  # needs only the model's config.json: no tokenizer, no weights, no data read
             from .dryrun import dry_run_report
 
             rep = dry_run_report(cfg)
             self.log(rep["text"])
             return rep
+        self.setup_tokenizer()
+        stages = parse_stages(cfg)
+        if cfg.preview:
+            return self.preview(stages[0], cfg.preview)
         root = self.run_dir.root
         ckpt_last = self.run_dir.checkpoints / "last"
         resume_state = None
@@ -282,6 +294,13 @@ class Trainer:
             if not (ckpt_last / "state.json").is_file():
                 raise ForgeError(f"--resume: no checkpoint in {ckpt_last}; run without --resume first.")
             resume_state = json.loads((ckpt_last / "state.json").read_text())
+            saved = resume_state.get("config") or {}
+            now = _resume_key(cfg)
+            diff = [k for k in RESUME_MUST_MATCH if k in saved and saved[k] != now.get(k)]
+            if diff:
+                flags = ", ".join(f"--{k.replace('_', '-')} {saved[k]!r} (now {now.get(k)!r})" for k in diff)
+                raise ForgeError(f"--resume: the checkpoint in {ckpt_last} was written with {flags}; resume with "
+                                 "the flags of the interrupted run, or train the new settings into another --out.")
         elif root.exists() and (self.run_dir.is_run() or ckpt_last.exists()):
             raise ForgeError(f"--out {root} already holds a run; pass --resume to continue it or choose "
                              "another --out.")
@@ -356,9 +375,14 @@ class Trainer:
         srec = {"name": stage.name, "train_examples": len(train_ex), "val_examples": len(val_ex),
                 "total_steps": total, "warmup_steps": warmup, "lr": stage.lr}
         if resume:
-            optimizer.load_state_dict(torch.load(self.run_dir.checkpoints / "last" / "optimizer.pt"))
-            scheduler.load_state_dict(torch.load(self.run_dir.checkpoints / "last" / "scheduler.pt"))
-            self.load_trainable_state(torch.load(self.run_dir.checkpoints / "last" / "trainable.pt"))
+            try:
+                optimizer.load_state_dict(torch.load(self.run_dir.checkpoints / "last" / "optimizer.pt"))
+                scheduler.load_state_dict(torch.load(self.run_dir.checkpoints / "last" / "scheduler.pt"))
+                self.load_trainable_state(torch.load(self.run_dir.checkpoints / "last" / "trainable.pt"))
+            except (RuntimeError, ValueError, KeyError) as e:  # a checkpoint of other model/adapter settings
+                raise ForgeError(f"--resume: the checkpoint in {self.run_dir.checkpoints / 'last'} does not fit this "
+                                 f"model and adapter ({type(e).__name__}: {e}); resume with the flags of the "
+                                 "interrupted run, or choose another --out.") from None
             _set_rng_state(torch.load(self.run_dir.checkpoints / "last" / "rng.pt", weights_only=False))
             st.update({k: resume[k] for k in ("stage_step", "epoch", "micro", "best_val", "bad_evals",
                                               "global_step")})
@@ -390,6 +414,7 @@ class Trainer:
                 if st["stage_step"] % save_every == 0 or at_end or stop or \
                         (cfg.stop_after_steps and gstep >= cfg.stop_after_steps):
                     st["result"] = {k: self.result[k] for k in ("val_loss_before", "best_val_loss") if k in self.result}
+                    st["config"] = _resume_key(cfg)
                     self.save_checkpoint("last", st, optimizer, scheduler)
                 if cfg.stop_after_steps and gstep >= cfg.stop_after_steps and not at_end:
                     raise Interrupted()

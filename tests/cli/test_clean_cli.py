@@ -110,3 +110,22 @@ def test_no_network_with_unreachable_proxy(tmp_path):
     rec = json.loads(p.stdout)
     assert rec["messages"][0]["content"] == "mail <EMAIL_ADDRESS> or <EMAIL_ADDRESS>"
     assert not (tmp_path / "cache" / "python-tldextract").exists()
+
+
+def test_unreadable_input_lines_are_scrubbed_in_the_rejects(forge, tmp_path):
+    """Found in testing: lines rejected before they become records (malformed JSON, unknown role, non-text
+    content) were written to the rejects file raw, PII included."""
+    rej = tmp_path / "rejects.jsonl"
+    raw = (b'{"id":"m1","messages":[{"role":"user","content":"\xe6\x88\x91\xe7\x9a\x84\xe6\x89\x8b\xe6\x9c\xba13800138000"}\n'
+           + jsonl([{"id": "m2", "messages": [{"role": "bot", "content": "我叫王小明，邮箱test@example.com"},
+                                             {"role": "assistant", "content": "ok, my name is John Smith"}]},
+                    {"id": "m3", "messages": [{"role": "user", "content": "身份证11010519491231002X"},
+                                             {"role": "assistant", "content": 42}]}]))
+    p = forge("clean", "--rejects", str(rej), input=raw)
+    assert p.returncode == 0, p.stderr.decode()
+    lines = [json.loads(x) for x in rej.read_text(encoding="utf-8").splitlines()]
+    assert [x["reason"] for x in lines] == ["malformed_json", "unknown_role", "invalid_content"]
+    text = rej.read_text(encoding="utf-8")
+    for value in ("13800138000", "王小明", "test@example.com", "11010519491231002X", "John Smith"):
+        assert value not in text
+    assert "<PHONE_NUMBER>" in lines[0]["record"] and "<PERSON>" in lines[1]["record"]

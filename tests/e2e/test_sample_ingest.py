@@ -42,7 +42,7 @@ def test_every_planted_ingest_problem_is_rejected_with_its_reason(ingested):
 def test_same_role_merges_and_trailing_user(ingested):
     step, _, res = ingested
     by_id = {r.id: r for r in res.kept}
-    for rid, n in EXPECTED["ingest_merges"].items():
+    for rid in EXPECTED["ingest_merges"]:
         msgs = by_id[rid].messages
         assert [m.role for m in msgs if m.role != "system"] == ["user", "assistant"] * (len([m for m in msgs if m.role != "system"]) // 2)
     assert step.counters["merged_turns"] >= sum(EXPECTED["ingest_merges"].values())

@@ -123,3 +123,30 @@ def test_eval_base_model_alone_in_process(eval_runs, tmp_path):
     assert base["generation"]["examples"] == 2 and base["settings"]["max_new_tokens"] == 8
     assert base["settings"]["stop_token_ids"]  # the template's end-of-turn and EOS ids
     assert (tmp_path / "b" / "eval.json").is_file()
+
+
+def test_eval_of_split_output_scores_only_test_records(eval_tiny_dir, tmp_path):
+    """`forge eval RUN --data shards/` (as `make demo` runs it) on `forge split` output: the train/ and val/
+    records must not be scored as test data. Without --split a mixed input is narrowed to its test records
+    and the choice is said and recorded; --split picks another split explicitly."""
+    import dataclasses
+
+    import evalkit
+
+    from dialog_forge.evaluate.runner import EvalConfig, run_eval
+
+    shards = tmp_path / "shards"
+    for split, recs in (("train", evalkit.clinic_dialogues(5)), ("val", evalkit.clinic_dialogues(2, prefix="v")),
+                        ("test", evalkit.clinic_dialogues(3, prefix="t"))):
+        (shards / split).mkdir(parents=True)
+        evalkit.write_jsonl(shards / split / "part.jsonl", [dataclasses.replace(r, split=split) for r in recs])
+    warnings = []
+    cfg = EvalConfig(model=eval_tiny_dir, data=[str(shards)], out=str(tmp_path / "e"), generate=False,
+                     embedding_model="none", device="cpu", bootstrap=100)
+    rep = run_eval(cfg, warn=warnings.append)
+    assert rep["data"]["records"] == 3 and rep["data"]["split"] == "test"
+    assert rep["models"]["base"]["perplexity"]["overall"]["dialogues"] == 3
+    assert any("evaluating its 3 test records only (of 10)" in w for w in warnings)
+    cfg = dataclasses.replace(cfg, split="val", out=str(tmp_path / "v"))
+    rep = run_eval(cfg, warn=warnings.append)
+    assert rep["data"]["records"] == 2 and rep["data"]["split"] == "val"

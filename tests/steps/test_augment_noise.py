@@ -115,3 +115,28 @@ def test_bad_arguments():
         noise("x", 0, kinds=("typo",))
     with pytest.raises(ValueError, match="rate"):
         noise("x", 0, rate=0)
+
+
+def test_hash_placeholders_zh_patient_names_and_sentence_initial_names_survive():
+    """Found by testing: `forge clean --pii-op hash` writes <PHONE_NUMBER:3fa9c2b1d0e4>, whose hex digits
+    noise turned full-width (and the digit check after NFKC let it through); 患者李明 lost its name to
+    homophones; O'Brien lost its apostrophe and a leading filler lower-cased Alice."""
+    from dialog_forge.steps.augment.quality import VariantChecker
+
+    hashed = "My number is <PHONE_NUMBER:3fa9c2b1d0e4>, call me please"
+    assert [t.text for t in tokenize(hashed) if t.kind == "placeholder"] == ["<PHONE_NUMBER:3fa9c2b1d0e4>"]
+    for seed in range(100):
+        assert "<PHONE_NUMBER:3fa9c2b1d0e4>" in noise(hashed, seed, 0.5).text
+        out = noise("患者李明说，头痛三天了。收件人王小二的地址不对", seed, 0.5).text
+        assert "李明" in out and "王小二" in out
+        out = noise("O'Brien and Alice need a refund", seed, 0.5).text
+        assert "O'Brien" in out
+        if out.startswith(("um, ", "uh, ", "so ")):
+            assert "O'Brien" in out.split(" ", 1)[1][:8]
+    assert noise("Alice needs a refund", 0, 1.0, kinds=("filler",)).text.endswith("Alice needs a refund")
+    assert noise("How do I pay", 3, 1.0, kinds=("filler",)).text in {"um, how do I pay", "uh, how do I pay",
+                                                                      "so how do I pay"}
+    # the variant check sees a changed hash placeholder as a lost placeholder
+    ok, bad = VariantChecker().check([(hashed, hashed.replace("call", "cal"), "noise"),
+                                      (hashed, hashed.replace("3fa9", "３fa9"), "noise")])
+    assert ok is None and bad == "protected_lost"

@@ -248,6 +248,7 @@ def test_report_table_counts_before_and_after(capsys):
     ({"op": ["paraphrase"]}, "--synonyms"), ({"ratio": 1.5}, "--ratio"), ({"rate": 0.0}, "--rate"),
     ({"noise_kinds": ["typo"]}, "--noise-kinds"), ({"n": 0}, "--n"),
     ({"op": ["paraphrase"], "backend": "openai"}, "--base-url"),
+    ({"roles": ["bot"]}, "--roles bot"),  # found by testing: an unknown role silently gave no variant
 ])
 def test_bad_flags_are_forge_errors(cfg, match):
     with pytest.raises(ForgeError, match=match):

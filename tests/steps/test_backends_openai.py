@@ -128,3 +128,18 @@ def test_translate_goes_through_a_prompt():
     assert out == ["Hello"]
     assert srv.requests[0]["temperature"] == 0.0
     assert "into English" in srv.requests[0]["messages"][-1]["content"]
+
+
+def test_unreachable_endpoint_stops_the_run_after_its_retries():
+    """Found by testing: with nothing listening on --base-url every prompt waited through its retries and
+    `forge augment` exited 0 with no variant at all."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    be = OpenAICompatBackend(f"http://127.0.0.1:{port}/v1", "tiny-chat", max_retries=2, backoff=0.01, concurrency=2)
+    with pytest.raises(ForgeError, match=r"cannot connect to http://127.0.0.1:\d+/v1/chat/completions .*after 3 "
+                                         r"attempt\(s\): check --base-url"):
+        be.generate(["a", "b"])
+    assert be.stats.requests >= 3 and be.stats.failures >= 1

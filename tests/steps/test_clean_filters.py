@@ -166,3 +166,35 @@ def test_salt_is_redacted_and_can_come_from_the_environment(monkeypatch):
     res = run(s, [dlg("h", "电话13800138000", "好的")])
     assert res.kept[0].messages[0].content.startswith("电话<PHONE_NUMBER:")
     assert all("from-env" not in str(op) for op in res.kept[0].lineage.ops)
+
+
+def test_windows_count_the_pii_of_their_own_turns():
+    """Found in testing: every window used to carry the whole dialogue's meta.pii (13 phones in a window
+    holding 2)."""
+    turns = []
+    for i in range(6):
+        turns += [f"第{i}个问题，我的手机13800138000" if i < 3 else f"第{i}个问题", f"第{i}个回答"]
+    d = dlg("longpii", *turns, system="你是客服。")
+    s = CleanStep(CleanConfig(max_turns=5, safety=False))
+    res = run(s, [d])
+    assert [w.meta["pii"] for w in res.kept] == [{"PHONE_NUMBER": 2}, {"PHONE_NUMBER": 1}, {}]
+    assert s.counters["pii.PHONE_NUMBER"] == 3
+    assert all("13800138000" not in m.content for w in res.kept for m in w.messages)
+
+
+def test_meta_strings_and_turn_names_are_scrubbed_consistently():
+    """Found in testing: PII in ``meta`` (a title, an unmapped ``customer_email`` column) and in a turn's
+    ``name`` went through clean untouched."""
+    d = Dialogue(id="n1", messages=[Message("user", "我叫王小明，电话13800138000", "wxm@example.com"),
+                                    Message("assistant", "好的", "王小明")],
+                 meta={"title": "王小明电话13800138000", "customer_email": "test@example.com", "n": 5,
+                       "tags": ["邮箱a@b.com"]})
+    s = CleanStep(CleanConfig(pii_action="pseudonym", safety=False))
+    res = run(s, [d])
+    r = res.kept[0]
+    assert [m.name for m in r.messages] == ["<EMAIL_ADDRESS_1>", "<PERSON_1>"]
+    assert r.meta["title"] == "<PERSON_1>电话<PHONE_NUMBER_1>"
+    assert r.meta["customer_email"] == "<EMAIL_ADDRESS_2>" and r.meta["tags"] == ["邮箱<EMAIL_ADDRESS_3>"]
+    assert r.meta["n"] == 5
+    assert r.meta["pii"] == {"EMAIL_ADDRESS": 3, "PERSON": 3, "PHONE_NUMBER": 2}
+    assert d.meta["title"] == "王小明电话13800138000"  # the input record is not modified

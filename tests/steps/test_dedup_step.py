@@ -293,3 +293,41 @@ def test_planted_duplicates_in_real_questions_are_all_found(datasets_dir):
         if reason == "near_duplicate" and "joined through" not in detail:
             assert float(re.search(r"Jaccard (\d\.\d+)", detail).group(1)) >= 0.7
     assert step.counters["verified_pairs"] + step.counters["exact_duplicates"] >= len(planted)
+
+
+def test_against_short_eval_question_contained_verbatim(tmp_path):
+    """Found in testing: an evaluation question shorter than 13 tokens ("中国的首都是哪座城市？", 10) inside a
+    longer training prompt has no 13-gram and a MinHash Jaccard of ~0.6, so it slipped through."""
+    ev = tmp_path / "eval.jsonl"
+    ev.write_bytes(D("e1", "中国的首都是哪座城市？", "北京").to_json() + b"\n"
+                   + D("e2", "What is the capital city of the French Republic?", "Paris").to_json() + b"\n"
+                   + D("e3", "一年有多少天？", "365").to_json() + b"\n")
+    before = ev.read_bytes()
+    recs = [
+        D("t_zh", "请帮我回答：中国的首都是哪座城市？谢谢"),
+        D("t_en", "Quiz time! What is the capital city of the French Republic? Answer briefly."),
+        D("t_part", "中国的首都有哪些名胜古迹？"),  # shares a few characters only
+        D("t_tiny", "请问一年有多少天？闰年呢？"),  # e3 has 6 tokens: below the 8-token minimum
+    ]
+    kept, rej, step = run(recs, against=[str(ev)])
+    assert kept == ["t_part", "t_tiny"]
+    assert rej["t_zh"] == ("contaminated", f"user turns contain the whole (short) user turn of e1 in {ev}")
+    assert rej["t_en"][0] == "contaminated" and "e2" in rej["t_en"][1]
+    assert step.counters["contaminated_contained"] == 2
+    assert ev.read_bytes() == before
+
+
+def test_workers_do_not_change_the_output_records_lineage_included():
+    """Found in testing: ``--workers 2`` was written into each kept record's lineage op, so the output bytes
+    depended on an execution knob."""
+    recs = [D(f"r{i}", QUESTIONS[i % 5] + ("呢" * (i // 5))) for i in range(12)]
+
+    def out(**cfg):
+        step = DedupStep(DedupConfig(on="user", seed=3, **cfg))
+        step.setup()
+        kept = list(step.process([Dialogue.from_dict(r.to_dict()) for r in recs]).kept) + step.finish().kept
+        return [r.to_json() for r in kept]
+
+    one, two = out(), out(workers=2)
+    assert one == two
+    assert b'"op":"dedup","params":{"on":"user","seed":3}' in one[0]

@@ -89,3 +89,23 @@ def test_bad_options():
         MixStep(MixConfig(alpha=-1))
     with pytest.raises(ForgeError, match="--general-ratio"):
         MixStep(MixConfig(general_ratio=1.5))
+
+
+def test_small_general_set_is_not_repeated_without_replacement(tmp_path):
+    """Found by testing: --general-ratio 0.5 of --total 100 with a 20-record general set repeated every
+    general record 2-3 times although sampling is without replacement (the default)."""
+    general = tmp_path / "general.jsonl"
+    write_records(make({"chitchat": 20}, prefix="g-"), general)
+    step, res = run(MixConfig(total=100, general=str(general), general_ratio=0.5, seed=1),
+                    make({"qa": 300, "code": 100}))
+    gen = [r for r in res.kept if r.meta.get("mix_group") == "(general)"]
+    assert len(gen) == 20 and len({r.id for r in gen}) == 20 and all(r.lineage.parent_id is None for r in gen)
+    assert len(res.kept) == 100 and step.report["general_short_by"] == 30
+    # the 80 task records follow the formula: P(qa) = 300^.6 / (300^.6 + 100^.6) = 0.6598 -> 53, code 27
+    assert step.report["after"] == {"code": 27, "qa": 53, "(general)": 20}
+    # with replacement the general share is met by repeats (derived records)
+    step, res = run(MixConfig(total=100, general=str(general), general_ratio=0.5, seed=1, replacement=True),
+                    make({"qa": 300, "code": 100}))
+    gen = [r for r in res.kept if r.meta.get("mix_group") == "(general)"]
+    assert len(gen) == 50 and sum(r.lineage.parent_id is not None for r in gen) == 30
+    assert "general_short_by" not in step.report

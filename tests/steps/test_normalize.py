@@ -59,3 +59,12 @@ def test_html_stripping_keeps_placeholders_and_comparisons():
 def test_switches_turn_parts_off():
     raw = " a\u200b  b "
     assert normalize_text(raw, NormalizeOptions(strip_control=False, collapse_whitespace=False)) == raw
+
+
+def test_indentation_and_fenced_code_survive_whitespace_collapsing():
+    """Found in testing: ``collapse_ws`` stripped every line's leading whitespace, so Python code in an
+    answer lost its indentation (``    return 1`` -> ``return 1``) and nested lists went flat."""
+    assert collapse_ws("def f():\n    return  1\n\n\n\nprint(f())") == "def f():\n    return 1\n\nprint(f())"
+    assert collapse_ws("清单：\n  - 项目1\n    - 子项  目\n") == "清单：\n  - 项目1\n    - 子项 目"
+    assert collapse_ws("```\nx  =  1   \n\tif x:  \n```\n a   b") == "```\nx  =  1\n\tif x:\n```\na b"
+    assert collapse_ws("　　段落缩进  文字") == "段落缩进 文字"

@@ -89,3 +89,28 @@ def test_fake_is_consistent_reproducible_and_drops_originals(analyzer):
 def test_per_entity_override(analyzer):
     out, _ = scrub(analyzer, "PERSON=pseudonym,PHONE_NUMBER=replace")
     assert out[1] == "好的<PERSON_1>，请再确认<PHONE_NUMBER>和邮箱<EMAIL_ADDRESS>。"
+
+
+# -- found in testing --------------------------------------------------------------------------------------
+PHONE_FORMS = ["我的手机13800138000。", "也可以打+86 138 0013 8000，", "或者１３８００１３８０００", "(+86)138-0013-8000"]
+
+
+def test_pseudonym_same_phone_with_country_code_and_fullwidth(analyzer):
+    out, counts = scrub(analyzer, "pseudonym", turns=PHONE_FORMS)
+    assert counts["PHONE_NUMBER"] == 4
+    assert all("<PHONE_NUMBER_1>" in t for t in out), out
+    assert not any("<PHONE_NUMBER_2>" in t for t in out)
+
+
+def test_hash_same_phone_with_country_code(analyzer):
+    out, _ = scrub(analyzer, "hash", salt="s", turns=["电话13800138000", "电话+86 138 0013 8000",
+                                                      "座机010-62345678", "座机+86 10 6234 5678"])
+    tags = [re.search(r"<PHONE_NUMBER:[0-9a-f]{12}>", t).group(0) for t in out]
+    assert tags[0] == tags[1] and tags[2] == tags[3] and tags[0] != tags[2]
+
+
+def test_mask_hides_names_completely(analyzer):
+    out, _ = scrub(analyzer, "mask", turns=["My name is John Smith, call 415-555-0132."])
+    assert out == ["My name is **** *****, call ***-***-0132."]
+    assert mask_value("John Smith", keep_last=0) == "**** *****"
+    assert mask_value("13800138000") == "*******8000"

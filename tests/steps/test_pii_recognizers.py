@@ -324,3 +324,77 @@ def test_real_medical_dialogues_have_almost_no_person_hits(analyzer, datasets_di
         for turn in json.loads(line)["conversations"]:
             n += sum(r.entity_type == "PERSON" for r in analyzer.analyze(turn["value"]))
     assert n <= 3
+
+
+# -- found in testing: full-width digits, grouped IDs, brackets, weak-cue and English-cue false positives --
+@pytest.mark.parametrize("text,want", [
+    ("手机号１３８００１３８０００。", ("PHONE_NUMBER", "１３８００１３８０００")),
+    ("请回电１３８００１３８０００谢谢", ("PHONE_NUMBER", "１３８００１３８０００")),
+    ("电话（010）62345678，", ("PHONE_NUMBER", "（010）62345678")),
+    ("邮箱ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ。", ("EMAIL_ADDRESS", "ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ")),
+    ("卡号６２２２０２１２３４５６７８９４", ("BANK_CARD", "６２２２０２１２３４５６７８９４")),
+    ("身份证１１０１０５１９４９１２３１００２Ｘ。", ("CN_RESIDENT_ID", "１１０１０５１９４９１２３１００２Ｘ")),
+])
+def test_fullwidth_digits_and_letters_are_found_with_exact_spans(analyzer, text, want):
+    assert hits(analyzer, text) == [want]
+
+
+def test_fullwidth_negatives_still_survive(analyzer):
+    assert hits(analyzer, "订单号２０２５０３１４１２３４５６７８还没发货") == []
+    assert hits(analyzer, "血压１４０/９０，ALT １２０ U/L") == []
+
+
+def test_resident_id_written_in_6_8_4_groups(analyzer):
+    assert hits(analyzer, "身份证：110105 19491231 002X，") == [("CN_RESIDENT_ID", "110105 19491231 002X")]
+    assert hits(analyzer, "身份证：110105 19491231 0021，") == []  # wrong check digit
+
+
+@pytest.mark.parametrize("text,want", [
+    ("我（+86 138 0013 8000）", "+86 138 0013 8000"),
+    ("(+86 138 0013 8000", "+86 138 0013 8000"),
+    ("（+86）13800138000", "（+86）13800138000"),
+    ("我（13800138000）", "13800138000"),
+])
+def test_phone_span_never_takes_an_unbalanced_bracket(analyzer, text, want):
+    assert hits(analyzer, text) == [("PHONE_NUMBER", want)]
+
+
+@pytest.mark.parametrize("text", [
+    "我是江苏人", "我是安徽的", "我是苏州的，想问一下", "我是温州的", "我是吴江人", "我是江西人", "我是上海人",
+    "我是高中生", "我是白领", "我是程序员", "我是金牛座", "我是黄种人", "我是包工头", "我是林业局的",
+    "我是路人", "我是余额不足", "我是周一来的", "我是陈述一下",
+])
+def test_weak_cue_wo_shi_before_place_or_role_is_no_person(analyzer, text):
+    assert [h for h in hits(analyzer, text) if h[0] == "PERSON"] == []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("我是王伟，今年30岁", "王伟"), ("我是张三", "张三"), ("我是刘洋。", "刘洋"), ("我是李娜的妈妈", "李娜"),
+])
+def test_weak_cue_wo_shi_still_finds_names(analyzer, text, name):
+    assert ("PERSON", name) in hits(analyzer, text)
+
+
+@pytest.mark.parametrize("text,want", [
+    ("Please contact Customer Service for help.", []),
+    ("Please contact Apple Support.", []),
+    ("Dear Team,", []),
+    ("Dear Valued Customer,", []),
+    ("Best regards, The Support Team", []),
+    ("The patient Monday morning felt dizzy.", []),
+    ("You can contact Me at any time.", []),
+    ("Dear Dr. Johnson, thanks.", [("PERSON", "Johnson")]),
+    ("Prof. Zhang's lab.", [("PERSON", "Zhang")]),
+    ("My name is Will Smith.", [("PERSON", "Will Smith")]),
+    ("Sincerely, Jane Doe", [("PERSON", "Jane Doe")]),
+])
+def test_english_cue_names_skip_roles_teams_titles(analyzer, text, want):
+    assert [h for h in hits(analyzer, text) if h[0] == "PERSON"] == want
+
+
+@pytest.mark.parametrize("text,name", [
+    ("My name is José García.", "José García"), ("Name:    Anđa Tomić", "Anđa Tomić"),
+])
+def test_english_cue_names_with_non_ascii_latin_letters(analyzer, text, name):
+    """Found in testing: ``[a-z]+`` stopped at đ/é, leaving "An" of "Anđa Tomić" as the name."""
+    assert [h for h in hits(analyzer, text) if h[0] == "PERSON"] == [("PERSON", name)]

@@ -18,7 +18,7 @@ def test_every_category_ships_zh_and_en_lexicons():
         for lang in ("zh", "en"):
             assert (LEXICON_DIR / f"{cat}.{lang}.txt").is_file(), (cat, lang)
     lex = load_lexicons()
-    assert set(lex) == set(CATEGORIES)
+    assert set(lex) == {*CATEGORIES, "allow"}  # allow: phrases blanked out before matching
 
 
 @pytest.mark.parametrize("text,cats", [
@@ -65,3 +65,23 @@ def test_classifier_hook():
     assert g.check("hello") == []
     with pytest.raises(ForgeError, match="--safety-classifier"):
         SafetyGate(classifier="no_such_module_abc:f")
+
+
+@pytest.mark.parametrize("text,cats", [
+    # found in testing on toyhom_internal_medicine_gbk.csv: substrings across Chinese word boundaries
+    ("其中按嫁接的肝脏的来源可以分尸体肝移植和活体肝移植。", []),
+    ("丙肝是通过血制品、静脉注射毒品、性传播等感染的。", []),
+    ("学校组织学习毒品的危害，要远离毒品。", []),
+    ("他说要把人分尸", ["violence"]),
+    ("哪里能买到毒品", ["drugs"]),
+])
+def test_allow_phrases_blank_out_innocent_contexts(gate, text, cats):
+    assert gate.check(text) == cats
+
+
+def test_allow_phrases_from_user_lexicon(tmp_path):
+    extra = tmp_path / "allow.txt"
+    extra.write_text("毒品检测\n", encoding="utf-8")
+    assert SafetyGate().check("单位要求做毒品检测") == ["drugs"]
+    assert SafetyGate([str(extra)]).check("单位要求做毒品检测") == []
+    assert "allow" not in SafetyGate().lexicons

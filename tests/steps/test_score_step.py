@@ -151,3 +151,17 @@ def test_fact_chinese_kb_and_uncovered_replies(tmp_path):
     # --kb-domains: only medical records are checked
     kept, _ = run(ScoreStep(ScoreConfig(kb=str(kb), kb_domains=["finance"])), [good])
     assert "fact" not in kept[0].quality["components"]
+
+
+def test_weights_without_any_computed_component_are_an_error_and_unscored_records_go_to_review():
+    """Found by testing: `--weights fact=1` without --kb scored every record 0 and decided 'drop'."""
+    with pytest.raises(ForgeError, match="fact needs --kb"):
+        ScoreStep(ScoreConfig(weights="fact=1"))
+    with pytest.raises(ForgeError, match="fluency needs --lm"):
+        ScoreStep(ScoreConfig(weights="fluency=0.5,fact=0.5"))
+    with pytest.raises(ForgeError, match="given twice"):
+        ScoreStep(ScoreConfig(weights="relevance=1,relevance=2"))
+    # instruction only: a record whose task has no template has no weighted component -> review, flagged
+    kept, _ = run(ScoreStep(ScoreConfig(weights="instruction=1")), [dlg("u1", Q, ON, task="support")])
+    q = kept[0].quality
+    assert q["score"] == 0.0 and q["decision"] == "review" and q["flags"] == ["unscored"]

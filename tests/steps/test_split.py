@@ -135,3 +135,14 @@ def test_largest_remainder_and_bad_options():
         SplitStep(SplitConfig(by="time", test_after="next tuesday"))
     with pytest.raises(ForgeError, match="--clusters"):
         SplitStep(SplitConfig(clusters="/nonexistent/clusters.parquet"))
+
+
+def test_stratify_by_a_field_no_record_has_is_an_error():
+    """Found by testing: `--stratify colour` silently put every record into one stratum."""
+    with pytest.raises(ForgeError, match="--stratify colour: no record has this field"):
+        run(SplitConfig(by="stratified", stratify=["colour"], test=0.1, val=0.0), u17_records()[:20])
+    recs = u17_records()[:20]
+    for i, r in enumerate(recs):
+        r.meta = {"channel": "app" if i % 2 else "web"}
+    _, out, _ = run(SplitConfig(by="stratified", stratify=["meta.channel"], test=0.1, val=0.0, seed=1), recs)
+    assert Counter(r.meta["channel"] for r in out if r.split == "test") == {"app": 1, "web": 1}

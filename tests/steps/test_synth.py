@@ -214,3 +214,13 @@ def test_sparse_bm25_scores_equal_rank_bm25(kb):
     idx = BM25Index(load_kb([str(kb)]))
     for q in ["头痛吃止痛药要注意什么？头痛", "how can I change the delivery address", "退货 积分 咳嗽"]:
         assert np.allclose(idx.scores(q), idx._bm25.get_scores(bm25_tokens(q)))
+
+
+def test_faq_with_only_a_header_says_so(tmp_path):
+    """Found by testing: a FAQ CSV with a q,a header and no row was reported as having no columns (found [])."""
+    from dialog_forge.kb import read_faq
+
+    f = tmp_path / "faq.csv"
+    f.write_text("question,answer\n", encoding="utf-8")
+    with pytest.raises(ForgeError, match="holds no FAQ row"):
+        read_faq(f)

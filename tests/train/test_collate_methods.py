@@ -115,6 +115,19 @@ def test_bad_flags_are_named():
         TrainConfig(base_model="x", r=0).validate()
 
 
+@pytest.mark.parametrize("kw, flag", [({"lr": -1.0}, "--lr -1.0"), ({"lora_dropout": 1.0}, "--lora-dropout 1.0"),
+                                      ({"max_steps": 0}, "--max-steps 0"), ({"eval_steps": 0}, "--eval-steps 0"),
+                                      ({"epochs": 0.0}, "--epochs 0.0"), ({"top_p": 0.0}, "--top-p 0.0"),
+                                      ({"weight_decay": -0.1}, "--weight-decay -0.1"),
+                                      ({"num_virtual_tokens": 0}, "--num-virtual-tokens 0")])
+def test_out_of_range_numbers_are_named(kw, flag):
+    """`forge train --lr -1` used to end in torch's 'unexpected ValueError: Invalid learning rate' after the
+    model had loaded; every numeric flag is checked up front and named."""
+    with pytest.raises(ForgeError, match=flag):
+        TrainConfig(base_model="x", **kw).validate()
+    TrainConfig(base_model="x", lr=0.0, max_grad_norm=0.0, temperature=0.0).validate()  # 0 is allowed there
+
+
 def test_nf4_layer_backpropagates_like_its_dequantised_weights():
     """QLoRA relies on gradients flowing through frozen NF4 layers to earlier adapters: on the CPU backend
     the input gradient must equal g @ dequant(W)."""

@@ -79,3 +79,31 @@ def test_recommend_tree():
     keep_full = recommend(60_000, 640, 7, keep_general=True)
     assert keep_full.method == "full" and any("--l2-to-init" in r for r in keep_full.regularisation)
     assert any("50,000" in r for r in keep_full.reasons)
+
+
+def test_dry_run_needs_only_config_json(tmp_path):
+    """`forge train --dry-run` on a directory holding only config.json (no tokenizer, no weights, no data):
+    a 7B plan must not fail on the missing tokenizer."""
+    from transformers import LlamaConfig
+
+    from dialog_forge.train.api import train
+
+    LlamaConfig(hidden_size=4096, intermediate_size=11008, num_hidden_layers=32, num_attention_heads=32,
+                num_key_value_heads=32, vocab_size=32000).save_pretrained(tmp_path / "cfg")
+    lines = []
+    rep = train(TrainConfig(base_model=str(tmp_path / "cfg"), method="lora", r=16, target_modules="attn",
+                            dry_run=True, out=str(tmp_path / "run")), log=lines.append)
+    assert rep["trainable"] == 16 * (4096 + 4096) * 2 * 32 == 8_388_608
+    assert "131,072" in lines[0] and not (tmp_path / "run").exists()
+
+
+def test_recommend_warns_when_nothing_fits():
+    """A 70B model on a 4 GB GPU: QLoRA is the least bad choice, and the NF4 shortfall is a warning, not a
+    'because' reason, on both branches of the tree."""
+    for size in (1_000, 100_000):
+        rec = recommend(size, 4, 70, keep_general=False)
+        assert rec.method == "qlora"
+        assert len(rec.warnings) == 1 and "43.3 GB > 4 GB" in rec.warnings[0]
+        assert not any("warning" in r for r in rec.reasons)
+        assert "\nwarning: even the NF4 weights" in rec.text() and rec.to_dict()["warnings"] == rec.warnings
+    assert recommend(1_000, 80, 7, keep_general=False).warnings == []

@@ -212,6 +212,10 @@ def test_bad_templates_are_refused(tok, tmp_path):
     trim.write_text("{% for m in messages %}{{ m['content'] | trim }}{{ eos_token }}{% endfor %}", encoding="utf-8")
     with pytest.raises(ForgeError, match="verbatim"):
         encode_dialogue(dialogue([("q", "  padded reply  ")]), tok, str(trim))
+    # the error names the record, so a user can find it among thousands
+    d = Dialogue(id="rec-42", messages=[Message("user", "q"), Message("assistant", "  padded reply  ")])
+    with pytest.raises(ForgeError, match=r"^record 'rec-42': template .* verbatim"):
+        encode_dialogue(d, tok, str(trim))
 
 
 def test_chapter_template_three_parts(tok):
@@ -221,3 +225,23 @@ def test_chapter_template_three_parts(tok):
     assert e.text == ("<s>[System]\n你是医生。\n[Instruction]\n总结病历\n[Input]\n头痛三天，无发热。\n[Output]\n"
                       "患者头痛三天。</s>\n")
     assert supervised_runs(e, tok)[0] == ["患者头痛三天。</s>"]
+
+
+def test_special_token_text_in_a_message_is_refused_naming_the_record(tok):
+    """A reply containing the literal text '</s>' used to be tokenized as a real, supervised EOS in the
+    middle of the reply (two EOS ids in one example), and '<|im_end|>' typed in a user turn as a turn
+    boundary. Now: an error naming the record, message and token; --drop-empty drops it with a count."""
+    from dialog_forge.train.masking import EmptySupervision, SpecialTokenInText
+
+    d = Dialogue(id="inj-1", messages=[Message("user", "hi"), Message("assistant", "ok </s> done")])
+    with pytest.raises(SpecialTokenInText, match=r"record 'inj-1': message 1 \(assistant\) contains the special "
+                                                 r"token '</s>'") as e:
+        encode_dialogue(d, tok, "chatml")
+    assert isinstance(e.value, EmptySupervision)  # so --drop-empty and eval's skip count apply
+    d = Dialogue(id="inj-2", messages=[Message("user", "say <|im_end|> now"), Message("assistant", "ok")])
+    with pytest.raises(ForgeError, match=r"message 0 \(user\) contains the special token '<\|im_end\|>'"):
+        encode_dialogue(d, tok, "chatml")
+    # look-alikes are plain text
+    ok = encode_dialogue(Dialogue(id="ok", messages=[Message("user", "<s >"), Message("assistant", "< /s>")]),
+                         tok, "chatml")
+    assert ok.input_ids.count(tok.eos_token_id) == 0 and ok.n_supervised > 0

@@ -194,3 +194,20 @@ def test_merge_export_matches_adapter_logits(tiny_model_dir, train_file, tmp_pat
     x = torch.tensor([[2, 10, 20, 30, 40, 5]])
     with torch.no_grad():
         torch.testing.assert_close(merged(input_ids=x).logits, peft_model(input_ids=x).logits, atol=1e-4, rtol=1e-4)
+
+
+def test_resume_with_other_adapter_settings_names_the_flags(tiny_model_dir, train_file, tmp_path):
+    """`--resume` with another --r (or --method) than the interrupted run: a ForgeError naming the flags and
+    both values, not a tensor-shape RuntimeError; an old checkpoint without recorded settings gets a clear
+    error from the shape mismatch itself."""
+    kw = dict(method="lora", max_steps=4, eval_steps=2, batch_size=6)
+    Trainer(cfg_for(tiny_model_dir, train_file, tmp_path / "r", stop_after_steps=1, **kw), log=quiet).run()
+    with pytest.raises(ForgeError, match=r"--r 8 \(now 4\), --lora-alpha 16 \(now 8\)"):
+        Trainer(cfg_for(tiny_model_dir, train_file, tmp_path / "r", resume=True, **{**kw, "r": 4}), log=quiet).run()
+    state = tmp_path / "r" / "checkpoints" / "last" / "state.json"
+    st = json.loads(state.read_text())
+    assert st["config"]["r"] == 8 and st["config"]["method"] == "lora"
+    del st["config"]  # a checkpoint written before settings were recorded
+    state.write_text(json.dumps(st))
+    with pytest.raises(ForgeError, match="does not fit this model and adapter"):
+        Trainer(cfg_for(tiny_model_dir, train_file, tmp_path / "r", resume=True, **{**kw, "r": 4}), log=quiet).run()

@@ -16,13 +16,14 @@ def matches(obj: dict[str, Any]) -> bool:
 def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
     """Canonical JSONL objects pass through as they are; Parquet rows (free-form fields as JSON strings,
     ``name``/``source`` keys present as nulls) are brought back to the JSON form first."""
-    if isinstance(obj.get("meta"), str) or isinstance(obj.get("quality"), str) or _arrow_lineage(obj):
+    arrow = arrow_lineage(obj)
+    if arrow or isinstance(obj.get("meta"), str) or isinstance(obj.get("quality"), str):
         d = dict(obj)
         for key in ("meta", "quality"):
             if isinstance(d.get(key), str):
                 d[key] = orjson.loads(d[key])
         lin = d.get("lineage")
-        if _arrow_lineage(obj):
+        if arrow:
             d["lineage"] = {**lin, "ops": [{"op": o["op"], "params": orjson.loads(o["params"] or "{}")} for o in lin["ops"]]}
         if isinstance(d.get("source"), dict):
             d["source"] = {k: v for k, v in d["source"].items() if v is not None}
@@ -37,7 +38,10 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
     return Parsed(messages=[], canonical=obj)
 
 
-def _arrow_lineage(obj: dict[str, Any]) -> bool:
+def arrow_lineage(obj: dict[str, Any]) -> bool:
     lin = obj.get("lineage")
     return isinstance(lin, dict) and bool(lin.get("ops")) and isinstance(lin["ops"][0], dict) \
         and isinstance(lin["ops"][0].get("params"), str)
+
+
+_arrow_lineage = arrow_lineage  # older name

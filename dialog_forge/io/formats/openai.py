@@ -1,8 +1,14 @@
-"""OpenAI chat format: ``{"messages": [{"role": "user", "content": "..." | [parts]}, ...]}``."""
+"""OpenAI chat format: ``{"messages": [{"role": "user", "content": "..." | [parts]}, ...]}``.
+
+An assistant turn's ``tool_calls`` (or legacy ``function_call``) become JSON text in its content (after
+the text, if any), so function-calling dialogues keep their calls.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+import orjson
 
 from ...schema import Message, SchemaError
 from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of
@@ -24,6 +30,12 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
             raise SchemaError("schema", f"message {i} is not an object")
         role = norm_role(t.get("role"), i, opts)
         content = text_of(t.get("content"), f"message {i}")
+        calls = t.get("tool_calls") or t.get("function_call")
+        if calls:
+            # the schema has no tool_calls field: keep the call as JSON text in the turn (as ShareGPT's
+            # function_call turns carry it), so the tool result that follows is not left without its call
+            call_text = orjson.dumps(calls).decode()
+            content = content + "\n" + call_text if content.strip() else call_text
         name = t.get("name")
         msgs.append(Message(role, content, name if isinstance(name, str) else None))
     return Parsed(

@@ -20,14 +20,20 @@ num_format a measurement loses its separator (140/90 -> 14090) or its unit (5mg 
            turn full-width (120 -> １２０)
 ========== ===============================================================================================
 
-Never corrupted: placeholders (``<PHONE_NUMBER>``, ``[NAME]``, ``{{slot}}``), URLs, e-mails, names
-(capitalised words inside a sentence, all-caps acronyms, digit groups such as ``+86 138 0013 8000``, Chinese names after 我叫/我是/姓/名叫 or before
+Never corrupted: placeholders (``<PHONE_NUMBER>``, ``<PHONE_NUMBER:3fa9c2>`` from ``--pii-op hash``,
+``[NAME]``, ``{{slot}}``), URLs, e-mails, names
+(capitalised words inside a sentence, O'Brien-style names anywhere, all-caps acronyms, digit groups such as
+``+86 138 0013 8000``, Chinese names after 我叫/我是/名叫/患者/病人/收件人/联系人... or before
 先生/女士/小姐/老师/医生/经理, and any ``protect`` term), and numbers: typos never touch digits, and
 ``num_format`` keeps the digit sequence (after NFKC) exactly -- it only changes separators, units and
 width, and never touches bare numbers of 7+ digits (phone numbers, order and account ids).
 
 When no edit fired, the pass is repeated with the same generator (up to 8 times) and finally a
-sentence-final particle or filler is added, so every call changes the text. Outputs are a pure function of
+sentence-final particle or filler is added, so every call changes the text. A leading English filler
+lower-cases the first word only when it is a common sentence starter (how, can, please...), so a name
+opening the sentence keeps its capital. Limitation: a name opening a sentence ("Alice needs...") cannot be
+told from an ordinary word without a lexicon, so it may get a typo; list such names with ``protect``.
+Outputs are a pure function of
 ``(text, lang, rate, kinds, protect)`` and the state of ``rng``.
 """
 
@@ -44,7 +50,7 @@ NOISE_KINDS: tuple[str, ...] = ("filler", "homophone", "keyboard", "transpose", 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _UNITS = ("mmHg|mg|ml|mL|kg|km|cm|mm|g|%|℃|°C|元|块钱|块|岁|天|次|小时|分钟|公斤|斤|毫克|毫升|度|片|粒|周|个月")
 _TOKEN = re.compile(
-    rf"(?P<placeholder><[A-Z][A-Z0-9_]*>|\[[A-Z][A-Z0-9_]*\]|\{{\{{\s*\w+\s*\}}\}})"
+    rf"(?P<placeholder><[A-Z][A-Z0-9_]*(?::[0-9A-Za-z]+)?>|\[[A-Z][A-Z0-9_]*\]|\{{\{{\s*\w+\s*\}}\}})"
     rf"|(?P<url>https?://\S+|www\.\S+)"
     rf"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
     rf"|(?P<number>\d+(?:[.,:/-]\d+)*(?:\s?(?:{_UNITS}))?)"
@@ -54,7 +60,8 @@ _TOKEN = re.compile(
     rf"|(?P<other>.)",
     re.DOTALL,
 )
-_ZH_NAME_BEFORE = re.compile(rf"(?:我叫|我是|叫做|名叫|姓名[:：]?\s*|名字是|联系人[:：]?\s*)([{_HAN}]{{2,3}})")
+_ZH_NAME_BEFORE = re.compile(rf"(?:我叫|我是|叫做|名叫|姓名[:：]?\s*|名字是|(?:联系人|患者|病人|收件人|收货人|持卡人|户名|"
+                             rf"家属)[:：]?\s*)([{_HAN}]{{2,3}})")
 _ZH_SURNAME_TITLE = re.compile(rf"[{_HAN}](?:[{_HAN}]{{0,2}})(?:先生|女士|小姐|老师|医生|经理|大夫|护士|律师|同学)")
 #: Digit groups split by spaces or hyphens (+86 138 0013 8000, 6222 0212 3456 7894, 010-62345678): one
 #: protected span, so spacing noise cannot split a phone or card number.
@@ -68,6 +75,14 @@ _ZH_PUNCT_BACK = {v: k for k, v in _ZH_PUNCT.items()}
 _ZH_PARTICLES = frozenset("吗呢吧啊嘛呀哦啦")
 _ZH_LEADING = ("嗯，", "那个，", "呃，")
 _EN_LEADING = ("um, ", "uh, ", "so ")
+#: Sentence-initial words a leading filler may lower-case ("um, how do I..."); any other capitalised first
+#: word may be a name (Alice, O'Brien) and keeps its capital.
+_EN_LOWERABLE = frozenset((
+    "how", "what", "why", "when", "where", "who", "which", "whose", "can", "could", "would", "will", "should",
+    "shall", "do", "does", "did", "is", "are", "am", "was", "were", "have", "has", "had", "please", "my", "our",
+    "your", "the", "a", "an", "it", "this", "that", "these", "those", "there", "hi", "hello", "hey", "thanks",
+    "thank", "yes", "no", "ok", "okay", "so", "and", "but", "if", "may", "might", "i'd", "any", "some",
+))
 
 
 @dataclass
@@ -110,7 +125,8 @@ def tokenize(text: str, protect: tuple[str, ...] = ()) -> list[Token]:
         prot = kind in ("placeholder", "url", "email") or any(a < e and s < b for a, b in spans)
         if kind == "word":
             w = m.group()
-            if (w[0].isupper() and not sentence_start and w != "I") or (len(w) > 1 and w.isupper()):
+            if ((w[0].isupper() and not sentence_start and w != "I") or (len(w) > 1 and w.isupper())
+                    or re.fullmatch(r"[A-Z]'[A-Z]\w*", w)):  # O'Brien, D'Angelo: names wherever they stand
                 prot = True
         toks.append(Token(m.group(), kind, prot))
         if kind not in ("space",):
@@ -285,7 +301,8 @@ def _filler(tokens: list[Token], out: list[str], zh: bool, rng: random.Random) -
         return True
     lead = rng.choice(_EN_LEADING)
     first = next((i for i, t in enumerate(tokens) if t.kind != "space"), None)
-    if first is not None and tokens[first].kind == "word" and not tokens[first].protected and tokens[first].text != "I":
+    if (first is not None and tokens[first].kind == "word" and not tokens[first].protected
+            and tokens[first].text.lower() in _EN_LOWERABLE):
         out[first] = out[first][:1].lower() + out[first][1:]
     out.insert(0, lead)
     return True

@@ -52,7 +52,7 @@ CHECK_REASONS: dict[str, str] = {
     "drift": "the variant drifts in meaning (embedding cosine below --min-cosine)",
 }
 
-PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>|\[[A-Z][A-Z0-9_]*\]|\{\{\s*\w+\s*\}\}")
+PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*(?::[0-9A-Za-z]+)?>|\[[A-Z][A-Z0-9_]*\]|\{\{\s*\w+\s*\}\}")
 PII_PATTERNS: dict[str, re.Pattern] = {
     "EMAIL_ADDRESS": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
     "URL": re.compile(r"https?://\S+|www\.\S+"),

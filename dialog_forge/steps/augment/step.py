@@ -115,6 +115,9 @@ class AugmentStep(Step):
         bad = [k for k in c.noise_kinds if k not in NOISE_KINDS]
         if bad:
             raise ForgeError(f"--noise-kinds {', '.join(bad)}: choose among {', '.join(NOISE_KINDS)}")
+        bad = [r for r in c.roles if r not in ("system", "user", "assistant", "tool")]
+        if bad or not c.roles:
+            raise ForgeError(f"--roles {', '.join(bad) or '(none)'}: choose among system, user, assistant, tool")
         if c.n < 1:
             raise ForgeError(f"--n must be at least 1, got {c.n}")
         if not 0 <= c.ratio <= 1:

@@ -218,7 +218,7 @@ def tokens(text: str) -> list[str]:
     Used for long n-gram overlap (decontamination), where n counts tokens or characters alike.
     """
     out: list[str] = []
-    for kind, run in runs(text):
+    for _kind, run in runs(text):
         out.extend(run)  # a CJK run string extends by characters, a word run by words
     return out
 

@@ -191,8 +191,8 @@ class DedupStep(Step):
         "near_duplicate": "verified near duplicate (exact Jaccard >= --threshold, or linked through such pairs) of "
                           "the kept record named in the detail, with their similarity",
         "semantic_duplicate": "embedding cosine >= --semantic-threshold with the kept record named in the detail",
-        "contaminated": "user turns share an --against-ngram n-gram or a verified MinHash match with a record of an "
-                        "--against set (named in the detail)",
+        "contaminated": "user turns share an --against-ngram n-gram, contain a whole shorter user turn (8+ tokens), "
+                        "or are a verified MinHash match of a record of an --against set (named in the detail)",
         "empty_text": "the compared view is empty after normalisation (only with --empty-view reject)",
     }
 
@@ -260,6 +260,7 @@ class DedupStep(Step):
                 if hit is not None:
                     self.count(f"contaminated_{hit.kind}")
                     how = (f"share a {c.against_ngram}-token n-gram with" if hit.kind == "ngram"
+                           else "contain the whole (short) user turn of" if hit.kind == "contained"
                            else f"match (Jaccard {hit.similarity:.3f}) the user turns of")
                     res.rejects.append(self.reject(rec, "contaminated",
                                                    f"user turns {how} {hit.against_id} in {hit.against_file}"))
@@ -357,7 +358,7 @@ class DedupStep(Step):
         sim: dict[int, float] = {i: 1.0 for i, kind in kinds.items() if kind == "exact"}
         if near_pairs:
             arr = np.asarray(near_pairs, dtype=np.int64)
-            for i, k, s in verify_pairs(arr, text_of, method=c.verify, char_ngram=c.char_ngram,
+            for i, _k, s in verify_pairs(arr, text_of, method=c.verify, char_ngram=c.char_ngram,
                                         word_ngram=c.word_ngram):
                 sim[i] = float(s)
         if emb is not None:
@@ -383,7 +384,8 @@ class DedupStep(Step):
             self.count(f"{kind}_removed")
         removed_set = set(removed)
         params = c.changed_params()
-        params.pop("clusters", None)
+        for k in ("clusters", "workers"):  # where the clusters go and how many processes: not what changed
+            params.pop(k, None)
         for i, rec in enumerate(self._records):
             if i not in removed_set:
                 add_op(rec, "dedup", params)
@@ -444,7 +446,7 @@ class DedupStep(Step):
         for i in kinds:
             members.setdefault(int(labels[i]), []).append(i)
         rows: dict[str, list[Any]] = {k: [] for k in ("cluster", "kept_id", "id", "kept", "reason", "similarity")}
-        for cid, (label, ms) in enumerate(sorted(members.items())):
+        for cid, (_label, ms) in enumerate(sorted(members.items())):
             k = int(keep_of[ms[0]])
             for i in sorted([k, *ms]):
                 rows["cluster"].append(cid)

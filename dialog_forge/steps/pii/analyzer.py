@@ -70,6 +70,20 @@ _TRIGGERS: dict[str, str] = {
 }
 
 
+#: Full-width forms folded to ASCII for analysis only (same length, so offsets stay valid): digits, Latin
+#: letters and the characters that occur inside PII values (``＠ ＋ － ． （ ） ／ ＿``). Chinese input
+#: methods in full-width mode type ``１３８００１３８０００``; NFKC (off by default) is not needed to find it,
+#: and the text itself is left as it is. Full-width sentence punctuation (，。：) is not folded.
+_FULLWIDTH_FOLD = {c: c - 0xFEE0 for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
+                                             0xFF20, 0xFF0B, 0xFF0D, 0xFF0E, 0xFF08, 0xFF09, 0xFF0F, 0xFF3F]}
+
+
+def fold_fullwidth(text: str) -> str:
+    """``text`` with full-width digits, letters and PII symbols replaced by their ASCII forms, one
+    character for one (``"电话（010）６２３４５６７８"`` -> ``"电话(010)62345678"``)."""
+    return text.translate(_FULLWIDTH_FOLD)
+
+
 #: Tie-break between overlapping hits of equal score and length: the more specific (checksummed) type wins.
 _PRIORITY = {e: i for i, e in enumerate(("CN_RESIDENT_ID", "US_SSN", "IBAN_CODE", "BANK_CARD", "CREDIT_CARD",
                                          "EMAIL_ADDRESS", "IP_ADDRESS", "CN_PASSPORT", "CN_LICENSE_PLATE",
@@ -207,6 +221,7 @@ class PiiAnalyzer:
 
     def may_contain_pii(self, text: str) -> bool:
         """False when no trigger fires anywhere in ``text`` (one regex scan; use it on a whole dialogue)."""
+        text = fold_fullwidth(text)
         return any(rx.search(text) for rx, _ in self._triggers)
 
     def analyze(self, text: str, language: str | None = None) -> list[RecognizerResult]:
@@ -217,6 +232,7 @@ class PiiAnalyzer:
         :meth:`postprocess` -- the steps of ``AnalyzerEngine.analyze`` without its per-call overhead
         (:meth:`analyze_with_engine` is the plain Presidio call, same recognizers).
         """
+        text = fold_fullwidth(text)  # offsets unchanged: spans index the original text too
         wanted: set[str] = set()
         for rx, ents in self._triggers:
             if rx.search(text):

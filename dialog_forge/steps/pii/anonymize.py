@@ -13,8 +13,12 @@ Operators (``--pii-action``):
   dialogue and reproducible (seeded from the salt and the dialogue id).
 
 The action spec is ``OP`` or ``OP,ENTITY=OP,...`` or ``ENTITY=OP,...`` (entities without an override use
-``OP``, else ``replace``). Values are compared after removing spaces and hyphens, so ``138 0013 8000`` and
-``13800138000`` get the same pseudonym.
+``OP``, else ``replace``). Values are compared after folding full-width forms and removing spaces,
+hyphens and brackets, and phone numbers also without a ``+86``/``0086`` prefix, so ``138 0013 8000``,
+``+86 138 0013 8000``, ``１３８００１３８０００`` and ``13800138000`` get the same pseudonym (and hash).
+
+``mask`` keeps the last four characters only of number-like values (phone, card, ID, ...); names,
+addresses and places are masked completely (the end of a name is a large part of it).
 """
 
 from __future__ import annotations
@@ -53,15 +57,30 @@ def parse_actions(spec: str, known_entities: tuple[str, ...] | list[str]) -> tup
     return default, overrides
 
 
-def _norm(value: str) -> str:
-    return re.sub(r"[\s\-]", "", value).lower()
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_CN_PREFIX = re.compile(r"^(?:\+|00)86(?=1[3-9]\d{9}$|0?(?:10|2\d|[3-9]\d{2})\d{7,8}$)")
+#: Entities masked completely by ``mask`` (no trailing characters kept).
+_MASK_ALL = frozenset({"PERSON", "ADDRESS", "LOCATION"})
+
+
+def _norm(value: str, entity: str = "") -> str:
+    """The comparison key of a value: full-width folded, spaces and hyphens removed, lower case; phone
+    numbers also without dots/brackets and the China country code (``+86 138 0013 8000`` == ``13800138000``,
+    ``+86 10 6234 5678`` == ``010-62345678``)."""
+    v = re.sub(r"[\s\-]", "", value.translate(_FOLD)).lower()
+    if entity == "PHONE_NUMBER":
+        v = re.sub(r"[.()]", "", v)
+        local = _CN_PREFIX.sub("", v)
+        if local != v:
+            v = local if (local[0] == "0" or (len(local) == 11 and local[0] == "1")) else "0" + local
+    return v
 
 
 def mask_value(value: str, keep_last: int = 4, char: str = "*") -> str:
     """``value`` with every character except spaces/hyphens and the last ``keep_last`` replaced by ``char``;
     values of ``keep_last`` or fewer significant characters are masked completely."""
     sig = [i for i, c in enumerate(value) if c not in " -"]
-    keep = set(sig[-keep_last:]) if len(sig) > keep_last else set()
+    keep = set(sig[-keep_last:]) if 0 < keep_last < len(sig) else set()
     return "".join(c if (i in keep or c in " -") else char for i, c in enumerate(value))
 
 
@@ -126,13 +145,13 @@ class DialogueAnonymizer:
 
     def _value(self, entity: str, value: str, lang: str) -> str:
         op = self.op_for(entity)
-        key = (entity, _norm(value))
+        key = (entity, _norm(value, entity))
         if op == "replace":
             return f"<{entity}>"
         if op == "mask":
-            return mask_value(value)
+            return mask_value(value, keep_last=0 if entity in _MASK_ALL else 4)
         if op == "hash":
-            h = hashlib.sha256((self.salt + "\0" + entity + "\0" + _norm(value)).encode()).hexdigest()[:12]
+            h = hashlib.sha256((self.salt + "\0" + entity + "\0" + key[1]).encode()).hexdigest()[:12]
             return f"<{entity}:{h}>"
         if op == "pseudonym":
             if key not in self._pseudo:

@@ -8,9 +8,27 @@ capitalised name after a cue ("my name is", "Dear", "Mr."/"Mrs."/"Ms."/"Dr.", "p
 
 from __future__ import annotations
 
+import re
+
 from .recognizers import CASE_SENSITIVE, _ForgePatternRecognizer
 
-_NAME = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?: [A-Z]\.)?(?: [A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?){0,2}"
+_W = r"\p{Lu}\p{Ll}+(?:-\p{Lu}?\p{Ll}+|'\p{Lu}\p{Ll}+)?"  # a capitalised word, any Latin letters (José, Tomić)
+_NAME = _W + r"(?: [A-Z]\.)?(?: " + _W + r"){0,2}"
+
+#: Capitalised words that follow a cue but are no name ("contact Customer Service", "Dear Team", "Dear Dr.
+#: Lee" -- the title is a cue itself, "the patient Monday ..."): a hit with any of them is dropped. Words
+#: that are also common first names (Will, May, June, April, August) are not listed.
+NOT_NAME_WORDS = frozenset(re.findall(r"\S+", """
+customer customers service services support team teams care department dept center centre desk office
+help helpdesk hotline staff management manager admin administrator user users client clients member members
+valued dear sir madam sirs madams all everyone everybody friend friends colleague colleagues partner partners
+the a an our your my his her their this that me us you him them it we they i
+mr mrs ms miss dr prof doctor professor nurse patient sales billing account accounts hr it tech technical
+monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday morning afternoon evening
+january february march september october november december
+apple google amazon microsoft company inc ltd llc corp group bank store shop
+should would could might must please thanks thank hello hi hey
+"""))
 _CUES = (r"(?i:my name is|my name's|name is|i am called|call me|dear|sincerely,?|regards,?|signed,?|patient|"
          r"contact|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|name:)")
 _STREET = (r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Court|Ct\.?|"
@@ -23,7 +41,14 @@ class EnPersonCueRecognizer(_ForgePatternRecognizer):
 
     ENTITY = "PERSON"
     FLAGS = CASE_SENSITIVE
-    PATTERNS = (("en_name_cue", r"(?<=(?<![A-Za-z])" + _CUES + r"\s+)" + _NAME + r"(?![A-Za-z])", 0.7),)
+    PATTERNS = (("en_name_cue", r"(?<=(?<![A-Za-z])" + _CUES + r"\s+)" + _NAME + r"(?![\p{L}])", 0.7),)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Drop hits holding a word of :data:`NOT_NAME_WORDS` (roles, teams, titles, days, pronouns)."""
+        words = pattern_text.replace("-", " ").replace(".", " ").lower().split()
+        if any(w in NOT_NAME_WORDS for w in words):
+            return False
+        return None
 
 
 class EnAddressRecognizer(_ForgePatternRecognizer):

@@ -60,6 +60,36 @@ NOT_NAMES = frozenset({"家属", "本人", "自己", "朋友", "年龄", "目前
                        "程度", "石膏", "马上", "金属", "许多", "何时", "任何", "曾经", "健康", "您好", "严格", "严令", "严禁",
                        "严重", "严密", "严肃", "安全", "安静", "金钱", "毛病", "温度", "孙子", "方便"})
 
+def _place_names() -> frozenset[str]:
+    """Province and city names without their suffix (江苏, 苏州, 温州, ...): after the weak cue 我是 they
+    say where someone is from (我是江苏人, 我是苏州的), not who they are."""
+    from faker.providers.address.zh_CN import Provider
+
+    names = set(_PROVINCES.split("|"))
+    for p in (*Provider.provinces, *Provider.cities, *getattr(Provider, "districts", ())):
+        names.add(p)
+        for suf in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市", "县", "区"):
+            if p.endswith(suf) and len(p) - len(suf) >= 2:
+                names.add(p[: -len(suf)])
+    names |= {"苏州", "温州", "杭州", "广州", "福州", "郑州", "兰州", "徐州", "常州", "扬州", "台州", "湖州", "泉州",
+              "吴江", "昆山", "江阴", "义乌", "东莞", "佛山", "中山", "珠海", "汕头", "厦门", "宁波", "无锡", "南通",
+              "江南", "江北", "华东", "华南", "华北", "东北", "西北", "西南", "山东", "山西", "广东", "广西"}
+    return frozenset(n for n in names if len(n) >= 2)
+
+
+#: Words that follow the weak cue 我是 but say what someone is, not who (我是高中生, 我是白领, 我是金牛座).
+NOT_NAMES_AFTER_WEAK_CUE = frozenset({
+    "高中", "初中", "小学", "大学", "中学", "研究", "白领", "蓝领", "包工", "程序", "陈述", "路人", "余额", "单身",
+    "周一", "周二", "周三", "周四", "周五", "周六", "周日", "周末", "金牛", "双子", "巨蟹", "狮子", "处女", "天秤",
+    "天蝎", "射手", "摩羯", "水瓶", "双鱼", "白羊", "黄种", "汉族", "林业", "农民", "工人", "司机", "宝妈", "新手",
+    "孕妇", "晚期", "早期", "上班", "毛毛", "朱砂", "江湖", "高三", "高二", "高一", "初三", "初二", "初一", "史上",
+    "华为", "万达", "万科", "苏宁", "高级", "方便", "项目", "应届", "全职", "兼职", "独生", "外地", "本地", "成年",
+})
+#: Last characters of a word after 我是 that name a role, origin or group, not a given name (我是江苏人,
+#: 我是程序员, 我是上班族, 我是林业局的).
+_ROLE_ENDINGS = frozenset("人员族局座虫痣工领者家党迷粉控友")
+
+
 #: Surnames that are far more often function words or word starts (向, 和, 常, 时, 谢 in 感谢, ...): as a bare
 #: surname before an honorific, or a name after a cue not followed by punctuation, they are not names.
 AMBIGUOUS_SURNAMES = frozenset("向谢和于从与对给把被让叫常时尤白应全都由相经能可多平成万很还也就才又将祝")
@@ -115,10 +145,15 @@ def find_zh_names(text: str) -> list[tuple[int, int, float]]:
         i = m.end() + (text[m.end():m.end() + 1] in "：: ")
         if text[i:i + 2] in NOT_NAMES:
             continue
+        if m.group(0) == "我是" and (text[i:i + 2] in NOT_NAMES_AFTER_WEAK_CUE
+                                    or any(text.startswith(p, i) for p in _PLACE_PREFIXES.get(text[i:i + 2], ()))):
+            continue  # 我是高中生, 我是江苏人, 我是苏州的: what or where, not who
         for e in _name_at(text, i):
             nxt = text[e:e + 1]
             # the name must end at punctuation/space/end, or (unless its surname is ambiguous) before a
             # function or medical character ("患者张伟上周..."), not inside a word ("患者时常表现")
+            if m.group(0) == "我是" and text[e - 1] in _ROLE_ENDINGS:
+                continue  # 我是程序员, 我是上班族
             if nxt in _BOUNDARY or (nxt in STOP_CHARS and text[i] not in AMBIGUOUS_SURNAMES):
                 out.append((i, e, 0.7))
                 break
@@ -189,6 +224,13 @@ def find_zh_addresses(text: str) -> list[tuple[int, int, float]]:
                                or len(addr) >= 5):
             out.append((b.start(), b.start() + len(addr), 0.8))
     return out
+
+
+PLACE_NAMES = _place_names()
+#: Place names by their first two characters (for a quick startswith test).
+_PLACE_PREFIXES: dict[str, tuple[str, ...]] = {}
+for _p in sorted(PLACE_NAMES, key=len, reverse=True):
+    _PLACE_PREFIXES[_p[:2]] = (*_PLACE_PREFIXES.get(_p[:2], ()), _p)
 
 
 class ZhPersonCueRecognizer(LocalRecognizer):

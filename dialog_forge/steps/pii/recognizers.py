@@ -158,7 +158,7 @@ class CnMobileRecognizer(_ForgePatternRecognizer):
     ENTITY = "PHONE_NUMBER"
     PATTERNS = ((
         "cn_mobile",
-        r"(?<![0-9A-Za-z+])(?:\(?(?:\+|00)86\)?" + SEP + r"?)?1[3-9]\d(?:" + SEP + r"?\d{4}){2}" + R,
+        r"(?<![0-9A-Za-z+])(?:(?:\((?:\+|00)86\)|(?:\+|00)86)" + SEP + r"?)?1[3-9]\d(?:" + SEP + r"?\d{4}){2}" + R,
         0.85,
     ),)
     CONTEXT = ("phone", "mobile", "call", "tel", "电话", "手机", "致电", "联系", "号码", "微信")
@@ -292,15 +292,20 @@ class CnResidentIdRecognizer(_ForgePatternRecognizer):
     PATTERNS = (
         ("cn_id18", L + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]" + R, 1.0),
         ("cn_id15", L + r"[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + R, 0.3),
+        # written in groups: 6-8-4 (region, birth date, sequence + check), as on forms
+        ("cn_id18_grouped", L + r"[1-9]\d{5}" + SEP + r"(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+         + SEP + r"\d{3}[0-9Xx]" + R, 1.0),
     )
     CONTEXT = ("身份证", "证件", "身份证号", "公民身份", "id card", "resident id", "identity")
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """18 characters: ``True`` (score 1.0) when valid. 15 digits: ``None`` keeps the weak pattern score,
-        so that a legacy ID is reported only with a context word; ``False`` drops invalid ones."""
-        if not cn_resident_id_ok(pattern_text):
+        so that a legacy ID is reported only with a context word; ``False`` drops invalid ones. Group
+        separators (``110105 19491231 002X``) are ignored."""
+        v = re.sub(r"[ \-\u00a0]", "", pattern_text)
+        if not cn_resident_id_ok(v):
             return False
-        return True if len(pattern_text) == 18 else None
+        return True if len(v) == 18 else None
 
 
 def card_brand_ok(digits: str) -> bool:

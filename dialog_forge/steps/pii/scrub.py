@@ -27,11 +27,20 @@ class PiiScrubber:
         self.analyzer = analyzer
         self.anonymizer = anonymizer
 
-    def scrub_texts(self, texts: list[str], dialogue_id: str = "") -> tuple[list[str], Counter]:
-        """Anonymised ``texts`` (the turns of one dialogue, in order) and a Counter of entity types."""
+    def scrub_texts(self, texts: list[str], dialogue_id: str = "", language: str | None = None
+                    ) -> tuple[list[str], Counter]:
+        """Anonymised ``texts`` (the turns of one dialogue, in order) and a Counter of entity types
+        (``language``: analyse every text in this language instead of each one's detected language)."""
+        out, per_turn = self.scrub_turns(texts, dialogue_id, language)
+        return out, sum(per_turn, Counter())
+
+    def scrub_turns(self, texts: list[str], dialogue_id: str = "", language: str | None = None
+                    ) -> tuple[list[str], list[Counter]]:
+        """Anonymised ``texts`` and one Counter of entity types per turn (windows of a long dialogue sum
+        the counts of their own turns)."""
         if not self.analyzer.may_contain_pii("\n".join(texts)):
-            return list(texts), Counter()
-        langs = [self.analyzer.language_of(t) for t in texts]
+            return list(texts), [Counter() for _ in texts]
+        langs = [language or self.analyzer.language_of(t) for t in texts]
         hits = [self.analyzer.analyze(t, lang) for t, lang in zip(texts, langs)]
         names = {}
         for t, hs in zip(texts, hits):
@@ -51,10 +60,10 @@ class PiiScrubber:
                         start = t.find(v, end)
                 if extra:
                     hits[i] = sorted(hits[i] + extra, key=lambda r: r.start)
-        counts: Counter = Counter()
+        per_turn: list[Counter] = []
         self.anonymizer.start(dialogue_id)
         out = []
         for t, lang, hs in zip(texts, langs, hits):
-            counts.update(h.entity_type for h in hs)
+            per_turn.append(Counter(h.entity_type for h in hs))
             out.append(self.anonymizer.anonymize(t, hs, lang) if hs else t)
-        return out, counts
+        return out, per_turn

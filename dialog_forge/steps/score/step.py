@@ -8,7 +8,10 @@ Every record gets ``quality = {score, components, decision, flags}``:
   clean step's verdict, else recomputed with its lexicon gate unless ``--no-safety-recheck``). Absent
   components are left out and the weights renormalise (:mod:`.weights`).
 * ``score`` -- the weighted mean, forced to 0 when ``safety`` is 0 (flag ``unsafe``) or ``relevance`` is
-  under ``--relevance-floor`` (flag ``off_topic``).
+  under ``--relevance-floor`` (flag ``off_topic``). A record none of whose weighted components applies
+  (e.g. ``--weights instruction=1`` and no template for its task) gets score 0, flag ``unscored`` and
+  decision ``review``; weights that no component of the run can meet (``fact`` without ``--kb``) are an
+  error.
 * ``decision`` -- ``keep`` when score > ``--keep-above``, ``drop`` when score <= ``--drop-at-or-below``,
   else ``review``. A label-check disagreement moves ``keep`` to ``review`` (flag ``label_disagrees``, with
   ``quality.label_check``).
@@ -37,7 +40,7 @@ from .fluency import PerplexityModel, fluency_from_perplexity
 from .format import format_score
 from .information import information
 from .instruction import instruction, load_templates
-from .kb import load_kb
+from ...kb import load_kb
 from .labels import knn_label_issues
 from .language import dialogue_language
 from .relevance import relevance
@@ -58,8 +61,9 @@ class ScoreConfig(StepConfig):
     embedding_model: str = cfg_field(DEFAULT_EMBEDDING_MODEL, help="Sentence-embedding model (hub name or "
                                      "local path) for relevance, fact and the label check; 'minilm' is the "
                                      "bundled offline all-MiniLM-L6-v2.")
-    kb: str | None = cfg_field(None, help="Knowledge base for the fact component (.txt one passage per line, "
-                               ".md paragraphs, .jsonl with 'text'); without it fact is omitted.")
+    kb: str | None = cfg_field(None, help="Knowledge base for the fact component: a file or folder of Markdown "
+                               "(sections), .txt (paragraphs), CSV FAQ or .jsonl passages, read as forge synth "
+                               "reads it; without it fact is omitted.")
     kb_domains: list[str] = cfg_field([], help="Only check fact on records of these domains (e.g. medical for "
                                       "a medical KB); default: every record.")
     templates: str | None = cfg_field(None, help="YAML file of task -> section -> cue words for the "
@@ -104,6 +108,13 @@ class ScoreStep(Step):
         c.check_labels = [k.strip() for v in c.check_labels for k in v.split(",") if k.strip()]
         c.kb_domains = [k.strip() for v in c.kb_domains for k in v.split(",") if k.strip()]
         self.weights = parse_weights(c.weights)
+        possible = {"relevance", "relevance_min", "information", "format", "instruction", "safety"}
+        possible |= ({"fact"} if c.kb else set()) | ({"fluency"} if c.lm else set())
+        if not any(w > 0 for k, w in self.weights.items() if k in possible):
+            need = {"fact": "fact needs --kb FILE", "fluency": "fluency needs --lm MODEL"}
+            why = "; ".join(need[k] for k, w in self.weights.items() if w > 0 and k in need)
+            raise ForgeError(f"--weights {c.weights}: every weighted component is left out of this run ({why}), so "
+                             "every record would score 0; add the missing option or weight another component.")
         bad = sorted(set(c.check_labels) - set(LABEL_FIELDS))
         if bad:
             raise ForgeError(f"--check-labels: unknown label field(s) {bad}; choose from {', '.join(LABEL_FIELDS)}.")
@@ -119,6 +130,9 @@ class ScoreStep(Step):
         self.safety_gate = None
         self._held: list[tuple[Dialogue, np.ndarray]] = []
         self._review: list[Dialogue] = []
+        self._score_sum = 0.0
+        self._scored = 0
+        self._domains: dict[str, int] = {}
         self._ready = False
 
     # -- setup -----------------------------------------------------------------------------------
@@ -129,7 +143,7 @@ class ScoreStep(Step):
         c: ScoreConfig = self.config
         if c.kb:
             # compare sentence with sentence, so negations and numbers of one KB fact are judged alone
-            self.kb_passages = list(dict.fromkeys(s for p in load_kb(c.kb) for s in (sentences(p) or [p])))
+            self.kb_passages = list(dict.fromkeys(s for p in (q.text for q in load_kb([c.kb])) for s in (sentences(p) or [p])))
             self.kb_matrix = self._encode(self.kb_passages)
         if c.lm:
             self.lm = PerplexityModel(c.lm)
@@ -189,9 +203,13 @@ class ScoreStep(Step):
                 flags.append("unsafe")
             if "relevance" in comps and comps["relevance"] < c.relevance_floor:
                 flags.append("off_topic")
+            unscored = score is None and not flags
             if score is None or flags:
                 score = 0.0
             decision = "keep" if score > c.keep_above else ("drop" if score <= c.drop_at_or_below else "review")
+            if unscored:  # no weighted component applies to this record: a person decides, not a made-up 0
+                flags.append("unscored")
+                decision = "review"
             lang = dialogue_language([m.content for m in r.messages if m.role in ("user", "assistant")])
             if r.lang is None:
                 if lang != "und":
@@ -216,6 +234,11 @@ class ScoreStep(Step):
             q = r.quality or {}
             d = q.get("decision")
             self.count(f"decision_{d}")
+            self._score_sum += float(q.get("score") or 0.0)
+            self._scored += 1
+            if not (d == "drop" and c.drop):
+                dom = r.domain or "(none)"
+                self._domains[dom] = self._domains.get(dom, 0) + 1
             for f in q.get("flags", []):
                 if f != "lang_mismatch":
                     self.count(f"flag_{f}")
@@ -273,4 +296,9 @@ class ScoreStep(Step):
     def summary(self) -> dict[str, Any]:
         out = dict(self.counters)
         out["weights"] = self.weights
+        # what `forge gate` reads from the stats / manifest: mean over every scored record (drops included),
+        # and the records per domain passed on
+        out["scored"] = self._scored
+        out["mean_score"] = round(self._score_sum / self._scored, 4) if self._scored else None
+        out["domains"] = dict(sorted(self._domains.items()))
         return out

@@ -58,6 +58,8 @@ def parse_weights(spec: str | None) -> dict[str, float]:
             if not part.strip():
                 continue
             k, sep, v = part.partition("=")
+            if k.strip() in out:
+                raise ForgeError(f"--weights: {k.strip()!r} is given twice.")
             try:
                 out[k.strip()] = float(v)
             except ValueError:

@@ -5,7 +5,7 @@ checks, assembly, FAQ conversion). Prompt templates live with augment's, in
 ``dialog_forge/steps/augment/prompts/synth_*.jinja``.
 """
 
-from .kb import Passage, load_kb, read_faq
+from ...kb import Passage, load_kb, read_faq
 from .pipeline import SynthConfig, faq_to_dialogues, synthesize
 from .retrieve import BM25Index
 

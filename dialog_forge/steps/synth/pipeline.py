@@ -41,7 +41,7 @@ from ...schema import Dialogue, Lineage, Message, content_id
 from ..augment.base import lang_name, record_lang
 from ..augment.prompting import load_template, parse_json_list, render, string_items
 from ..augment.quality import char_jaccard, detect_lang, normalize, pii_values
-from .kb import Passage, read_faq
+from ...kb import Passage, read_faq
 from .retrieve import BM25Index
 
 SYNTH_REASONS = ("parse_failure", "empty", "lang_changed", "near_copy", "duplicate", "ungrounded", "new_pii",

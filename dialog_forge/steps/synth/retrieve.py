@@ -21,7 +21,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 from scipy import sparse
 
-from .kb import Passage
+from ...kb import Passage
 
 _TOK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[A-Za-z]+|\d+")
 

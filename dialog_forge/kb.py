@@ -1,4 +1,5 @@
-"""Knowledge-base loading and chunking for ``forge synth``: Markdown, plain text, CSV FAQ and JSONL
+"""Knowledge-base loading and chunking, shared by ``forge synth`` (retrieval) and ``forge score --kb``
+(fact checks): Markdown, plain text, CSV FAQ and JSONL
 passages become :class:`Passage` s with stable ids.
 
 * Markdown (``.md``, ``.markdown``): one section per heading (``#``...``######``; the heading becomes the
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import orjson
 
-from ...errors import ForgeError
+from .errors import ForgeError
 
 QUESTION_COLS = ("question", "q", "问题", "query", "title", "提问")
 ANSWER_COLS = ("answer", "a", "答案", "response", "回答", "reply")
@@ -121,7 +122,9 @@ def read_faq(path: Path) -> tuple[list[Passage], list[tuple[int, str]]]:
         text = _read_text(path)
         delim = "\t" if path.suffix.lower() == ".tsv" else ","
         rows = list(csv.DictReader(io.StringIO(text), delimiter=delim))
-    cols = list(rows[0].keys()) if rows else []
+    if not rows:
+        raise ForgeError(f"{path}: holds no FAQ row (only a header, or nothing); add question/answer rows.")
+    cols = list(rows[0].keys())
     qc, ac, tc = _pick(cols, QUESTION_COLS), _pick(cols, ANSWER_COLS), _pick(cols, TASK_COLS)
     idc = _pick(cols, ("id",))
     if not qc or not ac:
