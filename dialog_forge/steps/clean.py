@@ -209,8 +209,11 @@ class Cleaner:
         counts per turn (turn contents only, for windows)."""
         named = [i for i, m in enumerate(msgs) if m.name]
         slots: list[tuple[Any, Any]] = []
-        meta = copy.deepcopy(meta)
         _string_slots(meta, slots, top=True)
+        if slots:  # strings to scrub: work on a copy (most records have none, and skip the deep copy)
+            slots = []
+            meta = copy.deepcopy(meta)
+            _string_slots(meta, slots, top=True)
         texts = [m.content for m in msgs] + [msgs[i].name for i in named] + [c[k] for c, k in slots]
         out, per_turn = self.scrubber.scrub_turns(texts, did)
         n, k = len(msgs), len(named)
@@ -218,7 +221,11 @@ class Cleaner:
         for (c, key), v in zip(slots, out[n + k:]):
             c[key] = v
         new = [Message(m.role, t, names.get(i, m.name)) for i, (m, t) in enumerate(zip(msgs, out[:n]))]
-        return new, meta, sum(per_turn, Counter()), per_turn[:n]
+        total: Counter = Counter()
+        for c in per_turn:
+            if c:
+                total.update(c)
+        return new, meta, total, per_turn[:n]
 
     def _scrubbed_reject(self, d: Dialogue, counts: Counter) -> list[Dialogue]:
         """The record as written to the rejects file: normalised and PII-scrubbed (if PII is on), so that the
@@ -301,6 +308,14 @@ def _init_worker(cfg: CleanConfig) -> None:
     _WORKER = Cleaner(cfg)
 
 
+def _ping(_: int) -> int:
+    """A no-op task: answers once its worker's initializer (the analyzer build) has run."""
+    import time
+
+    time.sleep(0.01)  # lets an idle sibling take the next ping
+    return os.getpid()
+
+
 def _work(batch: list[Dialogue]) -> list[tuple[list[Dialogue], str | None, str, Counter]]:
     assert _WORKER is not None
     return [_WORKER.clean(d) for d in batch]
@@ -324,6 +339,14 @@ class CleanStep(Step):
             self._cleaner = Cleaner(self.config)
         if self.config.workers > 1 and self._pool is None:
             self._pool = ProcessPoolExecutor(self.config.workers, initializer=_init_worker, initargs=(self.config,))
+            # start the workers now and wait until each has built its analyzer (Presidio import, registry,
+            # self-check: about a second), so that setup holds the one-off cost and the first batch does not
+            import time
+
+            seen: set[int] = set()
+            deadline = time.monotonic() + 300
+            while len(seen) < self.config.workers and time.monotonic() < deadline:
+                seen.update(self._pool.map(_ping, range(self.config.workers)))
 
     def source(self, inputs: list[str] | None):
         """The canonical-record stream (see :meth:`Step.source`), with the raw text of unreadable input

@@ -76,9 +76,15 @@ IDENTITY_PATTERNS = re.compile(
 )
 
 
+#: The same, led by a look-ahead on the first characters of its branches: a case-insensitive alternation
+#: has no first-character fast path of its own, so the engine tried every branch at every position
+#: (about 4x slower on chat turns).
+_IDENTITY_FAST = re.compile(r"(?=[aidtc我由作])(?:" + IDENTITY_PATTERNS.pattern + ")", re.IGNORECASE)
+
+
 def find_identity(text: str) -> str | None:
     """The first AI-identity/boilerplate phrase in ``text`` (lower-cased), or ``None``."""
-    m = IDENTITY_PATTERNS.search(text)
+    m = _IDENTITY_FAST.search(text)
     return m.group(0).lower() if m else None
 
 
@@ -93,7 +99,8 @@ SIGNOFF_PATTERNS = re.compile(
 )
 
 
-_SIGNOFF_ANY = re.compile(SIGNOFF_PATTERNS.pattern[1:], re.IGNORECASE)
+_SIGNOFF_ANY = re.compile(r"(?=[感谢祝希如请以期ihlft])(?:" + SIGNOFF_PATTERNS.pattern[1:] + ")",
+                          re.IGNORECASE)  # first-character look-ahead: see _IDENTITY_FAST
 _CLAUSE = re.compile(r"[^。！？!?.，,；;\n]+[。！？!?.…，,；;]*[\n ]*|[。！？!?.…，,；;\n ]+")
 
 

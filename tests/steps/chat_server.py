@@ -37,6 +37,7 @@ class ScriptedChatServer:
                 body = json.loads(self.rfile.read(n))
                 with server._lock:
                     server.in_flight += 1
+                    self._counted = True
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                     server.requests.append(body)
                     server.auth_headers.append(self.headers.get("Authorization"))
@@ -60,11 +61,19 @@ class ScriptedChatServer:
                                      "choices": [{"index": 0, "finish_reason": "stop",
                                                   "message": {"role": "assistant", "content": action}}]})
                 finally:
-                    with server._lock:
+                    self._leave()
+
+            def _leave(self):
+                # a request stops being "in flight" before its response is written: the client may send
+                # its next request as soon as it has read the response
+                with server._lock:
+                    if getattr(self, "_counted", False):
                         server.in_flight -= 1
+                        self._counted = False
 
             def _send(self, status, obj, headers=None):
                 data = json.dumps(obj, ensure_ascii=False).encode()
+                self._leave()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -272,6 +272,26 @@ def test_phone_negative_context_and_times(analyzer):
     assert hits(analyzer, "Room 0490 75 40 81", "en") == []  # spaced digits without a phone context word
 
 
+def test_phone_context_word_counts_within_five_english_words(analyzer):
+    # the cue ("message") is 25 characters before the number, but 4 words: Presidio's English window
+    text = "I didn't get any message on my registered 024 971 50 30. Please check."
+    assert hits(analyzer, text, "en") == [("PHONE_NUMBER", "024 971 50 30")]
+    text = "I didn't get any message on my registered 668 5702. Please check."
+    assert hits(analyzer, text, "en") == [("PHONE_NUMBER", "668 5702")]
+    # Chinese keeps the character window: a cue far before the number does not count
+    assert hits(analyzer, "电话" + "的" * 30 + "668 5702", "zh") == []
+
+
+def test_phone_short_local_numbers_need_context_and_house_numbers_are_not_phones(analyzer):
+    # < 8 digits without +: a local number only with a phone cue (postcodes, ranges validate in DE)
+    assert hits(analyzer, "Visit us in Quinta de Sao Tiago 3610-114 this summer", "en") == []
+    assert hits(analyzer, "Call me at 668-5702 tonight", "en") == [("PHONE_NUMBER", "668-5702")]
+    # a street word after the number: a house number, even next to a cue word ("offices")
+    assert hits(analyzer, "Our offices are located at 6556 106 Rue Ettatawer Apt. 409", "en") == []
+    assert hits(analyzer, "Our offices are located at 9543 1819 St. John Street Suite 056", "en") == []
+    assert hits(analyzer, "Our office phone is 9543 1819, open daily", "en") == [("PHONE_NUMBER", "9543 1819")]
+
+
 @pytest.mark.shared
 def test_presidio_synth_dataset_structured_entities(analyzer, datasets_dir):
     """Real labelled data: exact-span recall and precision of the structured entities stay >= 0.98
@@ -398,3 +418,20 @@ def test_english_cue_names_skip_roles_teams_titles(analyzer, text, want):
 def test_english_cue_names_with_non_ascii_latin_letters(analyzer, text, name):
     """Found in testing: ``[a-z]+`` stopped at đ/é, leaving "An" of "Anđa Tomić" as the name."""
     assert [h for h in hits(analyzer, text) if h[0] == "PERSON"] == [("PERSON", name)]
+
+
+def test_fold_fullwidth_folds_every_form_one_for_one():
+    from dialog_forge.steps.pii.analyzer import _FULLWIDTH_FOLD, fold_fullwidth
+
+    text = "电话（010）６２３４５６７８，邮箱ａ＿ｂ＠ｘ．ｃｏｍ，＋８６－１３８／ＡＺ，。" + "".join(map(chr, _FULLWIDTH_FOLD))
+    assert fold_fullwidth(text) == text.translate(_FULLWIDTH_FOLD)
+    assert fold_fullwidth("没有全角数字。") == "没有全角数字。"
+
+
+def test_dialogue_triggers_restrict_turn_analysis_without_losing_hits(analyzer):
+    turns = ["我叫王小明，电话13800138000", "好的", "Dear Mr. Smith, my IP is 10.0.0.1"]
+    fired = analyzer.fired_triggers("\n".join(turns))
+    for t in turns:
+        full = [(r.entity_type, r.start, r.end) for r in analyzer.analyze(t)]
+        assert [(r.entity_type, r.start, r.end) for r in analyzer.analyze(t, None, fired)] == full
+    assert analyzer.fired_triggers("好的，谢谢") == []

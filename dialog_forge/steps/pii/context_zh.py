@@ -193,6 +193,9 @@ _ADDR_TAIL = (rf"(?:[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟))?(?:[{_CJK}0-9]{
 _RX_ADDR_STRUCT = re.compile(
     rf"(?:(?:{_PROVINCES}){_PROV_SUFFIX}|[{_CJK}]{{2}}市)[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟)" + _ADDR_TAIL
 )
+#: Every match of :data:`_RX_ADDR_STRUCT` holds a province name or ``市``: one literal scan rules most texts out
+#: before the costly scan (its ``[CJK]{2}市`` branch is tried at every CJK character).
+_RX_ADDR_STRUCT_GATE = re.compile(rf"市|{_PROVINCES}")
 _ADDR_CUES = r"住在|住址|地址|寄到|送到|家住|居住在|现住|住于|寄往|送往|发到"
 _RX_ADDR_CUE = re.compile(rf"(?:{_ADDR_CUES})[是为：:\s]*")
 _RX_ADDR_BODY = re.compile(rf"[{_CJK}0-9A-Za-z\-#·]+(?:\s\d{{6}}(?!\d))?")
@@ -203,7 +206,7 @@ _RX_ADDR_END = re.compile(rf"^.*[{_MARK}](?:[0-9A-Za-z\-]{{0,6}}(?:号|座|室|�
 def find_zh_addresses(text: str) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of Chinese addresses (cue-led or structured) in ``text``."""
     out: list[tuple[int, int, float]] = []
-    for m in _RX_ADDR_STRUCT.finditer(text):
+    for m in _RX_ADDR_STRUCT.finditer(text) if _RX_ADDR_STRUCT_GATE.search(text) else ():
         span = m.group(0)
         n_marks = sum(c in _MARK for c in span)
         if n_marks >= 2 and len(span) >= 6:

@@ -38,10 +38,21 @@ class PiiScrubber:
                     ) -> tuple[list[str], list[Counter]]:
         """Anonymised ``texts`` and one Counter of entity types per turn (windows of a long dialogue sum
         the counts of their own turns)."""
-        if not self.analyzer.may_contain_pii("\n".join(texts)):
+        # the triggers are searched once on the whole dialogue; each turn then searches only those that
+        # fired, and its language is detected only when it has hits
+        triggers = self.analyzer.fired_triggers("\n".join(texts))
+        if not triggers:
             return list(texts), [Counter() for _ in texts]
-        langs = [language or self.analyzer.language_of(t) for t in texts]
-        hits = [self.analyzer.analyze(t, lang) for t, lang in zip(texts, langs)]
+        langs: list[str | None] = [language] * len(texts)
+        hits: list[list[RecognizerResult]] = []
+        for i, t in enumerate(texts):
+            fired = self.analyzer.fired_triggers(t, triggers) if len(texts) > 1 else triggers
+            if not fired:
+                hits.append([])
+                continue
+            if langs[i] is None:
+                langs[i] = self.analyzer.language_of(t)
+            hits.append(self.analyzer.analyze(t, langs[i], fired))
         names = {}
         for t, hs in zip(texts, hits):
             for h in hs:
@@ -65,5 +76,5 @@ class PiiScrubber:
         out = []
         for t, lang, hs in zip(texts, langs, hits):
             per_turn.append(Counter(h.entity_type for h in hs))
-            out.append(self.anonymizer.anonymize(t, hs, lang) if hs else t)
+            out.append(self.anonymizer.anonymize(t, hs, lang or self.analyzer.language_of(t)) if hs else t)
         return out, per_turn
