@@ -171,6 +171,12 @@ def run_steps(steps: list[Step], inputs: list[str] | None, *, out: str | None, r
             note = (" (appended: the file also holds rejects of earlier or parallel commands, each line naming "
                     "its step; delete it to start afresh)") if earlier else ""
             print(f"rejects: {result.rejects_count} written to {rej_path}{note}", file=sys.stderr)
+    for st in result.stats:
+        if st.n_in >= 10 and st.n_rejected >= 0.5 * st.n_in:
+            top, n = st.rejected.most_common(1)[0]
+            log.warning("%s rejected %d of %d records (%s %d): check its flags (--format, --map, --encoding, "
+                        "thresholds) before trusting this output; the rejects file says why each went.",
+                        st.step, st.n_rejected, st.n_in, top, n)
     payload = stats_payload(result, argv)
     if stats_json:
         write_stats_json(stats_json, payload)

@@ -51,7 +51,9 @@ def near_pairs(texts: Sequence[str], threshold: float = 0.5, num_perm: int = DEF
     if len(idx) < 2:
         return []
     sigs = signatures(hashes, permutations(num_perm, seed))
-    bands, rows = lsh_params(max(0.1, threshold - 0.1), num_perm)
+    # bands tuned well below the threshold, so a pair at the threshold is a candidate with probability
+    # >= 0.99 whatever the seed (split and gate must agree); every candidate is verified exactly
+    bands, rows = lsh_params(max(0.05, threshold - 0.25), num_perm)
     cands = candidate_pairs(band_keys(sigs, bands, rows, seed))
     sets: dict[int, frozenset] = {}
     out = []

@@ -27,6 +27,8 @@ characters) and tagged ``meta.curriculum_stage`` 1..``--stages`` for staged trai
 
 from __future__ import annotations
 
+import logging
+
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -41,6 +43,8 @@ from ..schema import Dialogue, Message
 NONE_GROUP = "(none)"
 GENERAL_GROUP = "(general)"
 
+
+log = logging.getLogger("dialog_forge.mix")
 
 @dataclass
 class MixConfig(StepConfig):
@@ -216,8 +220,13 @@ class MixStep(Step):
         }
         if len(out) < total:
             self.report["short_by"] = total - len(out)
+            log.warning("mix: --total %d not reached: %d records (without --replacement a group gives each "
+                        "record at most once; pass --replacement to repeat records up to their quota)",
+                        total, len(out))
         if general_short:
             self.report["general_short_by"] = general_short
+            log.warning("mix: the --general set is %d records short of --general-ratio %.2f (each general "
+                        "record is used at most once without --replacement)", general_short, c.general_ratio)
         res.kept = out
         return res
 

@@ -1,7 +1,9 @@
 """``forge split``: grouped, leakage-checked train/val/test splits (a global step).
 
 1. **Groups.** Records that must not be separated are merged with union-find: records sharing
-   ``lineage.root_id`` (augmented variants of one raw record), records in one near-duplicate cluster:
+   ``lineage.root_id`` (augmented variants of one raw record), a record and every record whose turns it
+   contains (the partner of an ``augment --op context`` chain, named in its lineage), records in one
+   near-duplicate cluster:
    recomputed (same normalised user-turn hash, or user-turn Jaccard >= ``--leak-threshold`` by MinHash +
    exact verification, see :mod:`.leakage`; off with ``--no-group-near-duplicates``) and, when given,
    read from dedup's ``--clusters`` file (its clusters may come from other views or semantic matching).
@@ -225,6 +227,10 @@ class SplitStep(Step):
         for i, r in enumerate(records):
             join(("root", r.lineage.root_id if r.lineage else r.id), i)
             join(("id", r.id), i)
+            # records built from several records (augment context chains a partner's turns in) stay
+            # with every record they contain
+            for pid in contained_ids(r):
+                join(("id", pid), i)
             if self.cluster_map is not None and r.id in self.cluster_map:
                 join(("cluster", self.cluster_map[r.id]), i)
         near = None
@@ -339,3 +345,22 @@ class SplitStep(Step):
 
     def summary(self) -> dict[str, Any]:
         return {**self.counters, **self.report}
+
+
+#: Lineage op parameters that name other records whose content a record contains.
+CONTAINED_KEYS = ("partner_id", "partner_ids", "source_ids")
+
+
+def contained_ids(record: Dialogue) -> list[str]:
+    """Ids of other records whose turns ``record`` contains, from its lineage ops (e.g. the partner of an
+    ``augment --op context`` chain)."""
+    out: list[str] = []
+    for op in (record.lineage.ops if record.lineage else []):
+        params = op.get("params") or {}
+        for key in CONTAINED_KEYS:
+            v = params.get(key)
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, list):
+                out.extend(x for x in v if isinstance(x, str))
+    return out

@@ -146,3 +146,34 @@ def test_stratify_by_a_field_no_record_has_is_an_error():
         r.meta = {"channel": "app" if i % 2 else "web"}
     _, out, _ = run(SplitConfig(by="stratified", stratify=["meta.channel"], test=0.1, val=0.0, seed=1), recs)
     assert Counter(r.meta["channel"] for r in out if r.split == "test") == {"app": 1, "web": 1}
+
+
+def test_context_chain_stays_with_the_record_it_contains():
+    """An `augment --op context` variant holds its partner's turns verbatim: it must land in the
+    partner's split, even though its lineage root is another record."""
+    from dialog_forge.pipeline.lineage import derive
+    from dialog_forge.schema import Dialogue, Message
+    from dialog_forge.steps.split import SplitConfig, SplitStep
+
+    import random
+
+    rng = random.Random(3)
+
+    def text(n: int) -> str:  # distinct texts: random CJK characters, no accidental near duplicates
+        return "".join(chr(rng.randrange(0x4E00, 0x9FA5)) for _ in range(n))
+
+    recs = [Dialogue(id=f"q{i:02d}", messages=[Message("user", text(20)), Message("assistant", text(30))],
+                     domain="cs") for i in range(40)]
+    variants = []
+    for i in range(0, 40, 2):  # q00 chained after q01, q02 after q03, ...
+        partner = recs[i + 1]
+        v = derive(recs[i], partner.messages + recs[i].messages, "augment.context",
+                   {"mode": "rules", "partner_id": partner.id})
+        variants.append(v)
+    step = SplitStep(SplitConfig(test=0.25, val=0.25, seed=7, group_near_duplicates=False))
+    step.process(recs + variants)
+    out = {r.id: r.split for r in step.finish().kept}
+    for v in variants:
+        partner = next(o["params"]["partner_id"] for o in v.lineage.ops if o["op"] == "augment.context")
+        assert out[v.id] == out[partner] == out[v.lineage.root_id]
+    assert len(set(out.values())) == 3
