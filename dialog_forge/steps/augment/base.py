@@ -84,3 +84,16 @@ def joined(record_or_msgs, idx: list[int]) -> str:
     """The contents of turns ``idx`` joined by newlines (what the quality check compares)."""
     msgs = record_or_msgs.messages if isinstance(record_or_msgs, Dialogue) else record_or_msgs
     return "\n".join(msgs[i].content for i in idx)
+
+
+def render_dialogue_prompt(template, record: Dialogue, n: int) -> str:
+    """Render a whole-dialogue prompt (paraphrase of a dialogue, context follow-ups) for ``record``: the
+    template gets ``messages`` (list of role/content dicts), ``messages_json``, ``n`` (variants asked
+    for), ``lang_name`` and ``domain``."""
+    import json
+
+    from .prompting import render
+
+    msgs = [{"role": m.role, "content": m.content} for m in record.messages]
+    return render(template, messages=msgs, messages_json=json.dumps(msgs, ensure_ascii=False), n=n,
+                  lang_name=lang_name(record_lang(record)), domain=record.domain)

@@ -18,7 +18,6 @@ through the variant check (identical / near copy / language / new PII) against t
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
@@ -26,8 +25,8 @@ import numpy as np
 
 from ...models import embedding
 from ...schema import Dialogue, Message
-from .base import OpContext, Variant, lang_name, record_lang
-from .prompting import load_template, parse_json_list, render
+from .base import OpContext, Variant, record_lang, render_dialogue_prompt
+from .prompting import load_template, parse_json_list
 
 
 #: Chinese function bigrams and English function words that say nothing about the topic.
@@ -127,11 +126,7 @@ def _rules(items, ctx: OpContext, pool: list[Dialogue]) -> list[Variant]:
 def _generate(items, ctx: OpContext) -> list[Variant]:
     cfg = ctx.config
     tpl = load_template("context_followup", cfg.prompt_file.get("context"))
-    prompts = []
-    for _, rec in items:
-        msgs = [{"role": m.role, "content": m.content} for m in rec.messages]
-        prompts.append(render(tpl, messages=msgs, messages_json=json.dumps(msgs, ensure_ascii=False), n=cfg.n,
-                              lang_name=lang_name(record_lang(rec)), domain=rec.domain))
+    prompts = [render_dialogue_prompt(tpl, rec, cfg.n) for _, rec in items]
     answers = ctx.backend.generate(prompts, ctx.params)
     out: list[Variant] = []
     pending = []

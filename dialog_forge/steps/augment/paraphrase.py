@@ -12,14 +12,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from ...errors import ForgeError
 from ...schema import Dialogue, Message
-from .base import OpContext, Variant, joined, lang_name, record_lang, replace_turns, turn_indices
+from .base import (OpContext, Variant, joined, lang_name, record_lang, render_dialogue_prompt, replace_turns,
+                   turn_indices)
 from .noise import tokenize
 from .prompting import load_template, parse_json_list, render, string_items
 
@@ -65,12 +65,7 @@ def paraphrase_variants(items: list[tuple[int, Dialogue]], ctx: OpContext) -> li
 def _dialogue_scope(items, ctx: OpContext) -> list[Variant]:
     cfg = ctx.config
     tpl = load_template("paraphrase_dialogue", cfg.prompt_file.get("paraphrase"))
-    prompts = []
-    for _, rec in items:
-        msgs = [{"role": m.role, "content": m.content} for m in rec.messages]
-        lang = record_lang(rec)
-        prompts.append(render(tpl, messages=msgs, messages_json=json.dumps(msgs, ensure_ascii=False), n=cfg.n,
-                              lang_name=lang_name(lang), domain=rec.domain))
+    prompts = [render_dialogue_prompt(tpl, rec, cfg.n) for _, rec in items]
     answers = ctx.backend.generate(prompts, ctx.params)
     out = []
     for (idx, rec), ans in zip(items, answers, strict=True):
