@@ -8,6 +8,10 @@ tracking numbers -- 16-digit ones failing the Luhn check and 18-digit ones faili
 Names appear both after a cue (我叫X, 患者X, 联系人X, X先生) and without one ("X今天来复诊"), so the PERSON
 figure is honest about what cue-based recognition misses. Note: forge's surname list and this generator both
 come from Faker's ``zh_CN`` provider, which favours forge on PERSON.
+
+:func:`generate_hard` is a harder set: values without cue words, next to CJK characters and full-width
+punctuation, names without cues or with surnames outside Faker's list, and harder negatives (IDs with a
+valid-looking birth date but a broken check digit, version numbers, dates, amounts).
 """
 
 from __future__ import annotations
@@ -135,6 +139,86 @@ def generate(n: int = 400, seed: int = 1234) -> list[Example]:
     return out
 
 
+#: Real Chinese surnames that Faker's ``zh_CN`` list (and so forge's cue recognizer) does not hold.
+RARE_SURNAMES = "笪禚隗厍仉訾郗暴谯濮钭蓟郏"
+
+
+def _id_broken(f: Faker, rng: random.Random) -> str:
+    """An 18-digit number shaped like a resident ID (real region, valid birth date) whose GB 11643 check
+    digit is wrong (and that fails Luhn too): an order or serial number that must not be flagged."""
+    good = f.ssn()
+    wrong = [c for c in "0123456789" if c != good[-1] and _luhn_complete(good[:17]) != good[:17] + c]
+    return good[:17] + rng.choice(wrong)  # also fails Luhn: not a valid 18-digit card number either
+
+
+def _fullwidth(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "0" <= c <= "9" else c for c in s)
+
+
+def generate_hard(n: int = 300, seed: int = 4321) -> list[Example]:
+    """``n`` harder labelled sentences, reproducible for a given ``seed``: structured values **without cue
+    words** (a bare mobile number, ID or card mid-sentence, glued to CJK characters and full-width
+    punctuation, full-width digits), names without cues and with surnames outside Faker's list
+    (:data:`RARE_SURNAMES`), cue-free addresses, and harder negatives: lab values, doses, blood pressure,
+    18-digit numbers with a valid-looking region and birth date but a broken GB 11643 check digit, 16-digit
+    numbers failing Luhn, dates, version numbers, amounts in 元. About half are negatives."""
+    f = Faker("zh_CN")
+    f.seed_instance(seed)
+    rng = random.Random(seed)
+
+    def mobile() -> str:
+        return f.phone_number()
+
+    def rare_name() -> str:
+        return rng.choice(RARE_SURNAMES) + f.first_name()
+
+    def bank() -> str:
+        return _luhn_complete("62" + "".join(rng.choice("0123456789") for _ in range(15)))
+
+    positives = [
+        lambda b: b.e(mobile(), "PHONE_NUMBER").t("打不通，换个号试试？"),
+        lambda b: b.t("有事找我（").e(mobile(), "PHONE_NUMBER").t("），下午都在。"),
+        lambda b: b.t("明天下午三点前回").e(mobile(), "PHONE_NUMBER").t("就行。"),
+        lambda b: b.t("我的是").e(_fullwidth(mobile()), "PHONE_NUMBER").t("，别打错了。"),
+        lambda b: b.t("有问题就打").e(f"+86{mobile()}", "PHONE_NUMBER").t("吧"),
+        lambda b: b.e(f.ssn(), "CN_RESIDENT_ID").t("这个号之前办过卡吗？"),
+        lambda b: b.t("帮我查下").e(f.ssn(), "CN_RESIDENT_ID").t("，是我妈的。"),
+        lambda b: b.e(bank(), "BANK_CARD").t("转账一直失败，怎么办？"),
+        lambda b: b.t("钱打到").e(bank(), "BANK_CARD").t("，谢谢！"),
+        lambda b: b.e(f.email(), "EMAIL_ADDRESS").t("收不到验证码。"),
+        lambda b: b.e(f.name(), "PERSON").t("说他明天上午过来拿药。"),
+        lambda b: b.t("刚才").e(f.name(), "PERSON").t("打电话问结果出来没有。"),
+        lambda b: b.t("请转告").e(f.name(), "PERSON").t("，报告已经出来了。"),
+        lambda b: b.t("我叫").e(rare_name(), "PERSON").t("，想挂个专家号。"),
+        lambda b: b.t("患者").e(rare_name(), "PERSON").t("，女，").t(f"{rng.randint(20, 70)}岁，咳嗽两周。"),
+        lambda b: b.e(rare_name(), "PERSON").t("今天来复查了。"),
+        lambda b: b.e(f.address(), "ADDRESS").t("那边今天停水了吗？"),
+    ]
+    negatives = [
+        lambda b: b.t(f"白细胞{rng.randint(3, 15)}.{rng.randint(0, 9)}×10^9/L，中性粒细胞{rng.randint(40, 90)}%。"),
+        lambda b: b.t(f"ALT {rng.randint(20, 400)} U/L，肌酐{rng.randint(40, 200)}μmol/L，尿酸{rng.randint(200, 600)}。"),
+        lambda b: b.t(f"每次{rng.choice(['0.25', '0.5', '1'])}g，每日{rng.randint(2, 3)}次，饭后服用，疗程{rng.randint(7, 28)}天。"),
+        lambda b: b.t(f"血压{rng.randint(130, 180)}/{rng.randint(80, 110)}，吃了药降到{rng.randint(115, 135)}/{rng.randint(70, 85)}。"),
+        lambda b: b.t(f"单据{_id_broken(f, rng)}已打印。"),
+        lambda b: b.t(f"{_id_broken(f, rng)}这个编号查不到。"),
+        lambda b: b.t(f"{_luhn_broken(rng, 16)}是系统生成的流水。"),
+        lambda b: b.t(f"编码{_luhn_broken(rng, 19)}，已入库。"),
+        lambda b: b.t(f"{rng.randint(2019, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}复诊，"
+                      f"{rng.randint(2019, 2025)}/{rng.randint(1, 12)}/{rng.randint(1, 28)}拍的片子。"),
+        lambda b: b.t(f"App升级到v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)}后闪退，"
+                      f"系统版本10.0.{rng.randint(19041, 22631)}.{rng.randint(1000, 4000)}。"),
+        lambda b: b.t(f"一共花了{rng.randint(1, 9)},{rng.randint(100, 999)},{rng.randint(100, 999)}.{rng.randint(10, 99)}元，"
+                      f"报销了{rng.randint(1000, 99999)}元。"),
+        lambda b: b.t(f"订单{rng.randint(2019, 2025)}{rng.randint(10**6, 10**7 - 1)}已经发货。"),
+    ]
+    out: list[Example] = []
+    for i in range(n):
+        b = _Builder()
+        (rng.choice(negatives) if i % 2 else rng.choice(positives))(b)
+        out.append(b.build())
+    return out
+
+
 if __name__ == "__main__":  # pragma: no cover - a quick look at the corpus
-    for ex in generate(12):
+    for ex in generate(12) + generate_hard(12):
         print(ex.text, [(ex.text[s:e], t) for s, e, t in ex.spans])

@@ -14,6 +14,7 @@ strings in Arrow, so that JSONL -> Parquet -> JSONL round-trips exactly.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -25,6 +26,16 @@ SCHEMA_VERSION = "1.0"
 
 #: Roles of the canonical schema (OpenAI chat roles).
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+
+#: A character that shows: not whitespace, and not an invisible format character (zero-width space,
+#: non-joiner and joiner, word joiner, BOM / zero-width no-break space, soft hyphen).
+_VISIBLE = re.compile(r"[^\s\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
+def has_text(content: str) -> bool:
+    """Whether a turn's ``content`` holds any visible character; a turn of only whitespace or zero-width
+    characters counts as empty (the structure policies drop or reject it)."""
+    return _VISIBLE.search(content) is not None
 _ROLE_SET = frozenset(ROLES)
 
 
@@ -141,6 +152,7 @@ class Dialogue:
     def from_dict(cls, d: dict[str, Any]) -> "Dialogue":
         """Build a record from its dict form and validate it.
 
+        Top-level keys that are not fields go to ``meta`` (see :func:`_extra_keys_to_meta`).
         Raises :class:`SchemaError` (reason ``schema``) naming the first offending field.
         """
         if not isinstance(d, dict):
@@ -177,27 +189,51 @@ class Dialogue:
             ops = lin.get("ops") or []
             if not isinstance(ops, list):
                 raise SchemaError("schema", "lineage.ops must be a list")
-            lineage = Lineage(lin["root_id"], lin.get("parent_id"), ops)
+            parent = lin.get("parent_id")
+            if parent is not None and not isinstance(parent, str):
+                raise SchemaError("schema", f"lineage.parent_id must be a string or null, got {type(parent).__name__} "
+                                            f"{parent!r:.40}")
+            if ops:
+                ops = _check_ops(ops)
+            lineage = Lineage(lin["root_id"], parent, ops)
         else:
             raise SchemaError("schema", "field 'lineage' must be an object with a string 'root_id'")
         domain, task, lang, split = get("domain"), get("task"), get("lang"), get("split")
         for key, v in (("domain", domain), ("task", task), ("lang", lang), ("split", split)):
             if v is not None and not isinstance(v, str):
                 raise SchemaError("schema", f"field {key!r} must be a string or null")
+        if split is not None and split not in SPLITS:
+            raise SchemaError("schema", f"field 'split' must be one of {', '.join(SPLITS)} or null, got {split!r:.40}")
         meta = get("meta") or {}
         if not isinstance(meta, dict):
             raise SchemaError("schema", "field 'meta' must be an object")
         source = get("source") or {}
         if not isinstance(source, dict):
             raise SchemaError("schema", "field 'source' must be an object")
+        extra = [k for k in source if k not in _SOURCE_KEYS]
+        if extra:
+            raise SchemaError("schema", f"source may hold only file, line and row, got {', '.join(map(repr, extra))[:80]}"
+                                        " (put other provenance in meta)")
+        for key, want in _SOURCE_TYPES:
+            v = source.get(key)
+            if v is not None and (type(v) is bool or not isinstance(v, want)
+                                  or (want is int and not _INT64_MIN <= v <= _INT64_MAX)):
+                raise SchemaError("schema", f"source.{key} must be {'a string' if want is str else 'a 64-bit integer'} "
+                                            f"or null, got {type(v).__name__} {v!r:.40}")
+        version = get("schema_version")
+        if version is not None and not isinstance(version, str):
+            raise SchemaError("schema", f"field 'schema_version' must be a string, got {type(version).__name__} "
+                                        f"{version!r:.40}")
         quality = get("quality")
         if quality is not None and not isinstance(quality, dict):
             raise SchemaError("schema", "field 'quality' must be an object or null")
         created = get("created_at")
         if created is not None:
             created = normalize_timestamp(created)
+        if not _RECORD_KEYS.issuperset(d):
+            meta = _extra_keys_to_meta(d, meta)
         return cls(rid, msgs, domain, task, lang, source, created, meta, lineage, quality, split,
-                   get("schema_version") or SCHEMA_VERSION)
+                   version or SCHEMA_VERSION)
 
     @classmethod
     def from_json(cls, line: bytes | str) -> "Dialogue":
@@ -207,6 +243,61 @@ class Dialogue:
         except orjson.JSONDecodeError as e:
             raise SchemaError("malformed_json", f"not valid JSON: {e}") from None
         return cls.from_dict(obj)
+
+
+#: Values of ``split`` (besides ``None``).
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+#: The ``source`` keys and their types (the columns of the Parquet form); no other key is allowed.
+_SOURCE_TYPES = (("file", str), ("line", int), ("row", int))
+_SOURCE_KEYS = frozenset(k for k, _ in _SOURCE_TYPES)
+_OP_KEYS = ("op", "params")
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1  # source.line/row are int64 in the Parquet form
+
+
+#: Top-level keys of a record (its dict form).
+_RECORD_KEYS = frozenset(("id", "messages", "domain", "task", "lang", "source", "created_at", "meta", "lineage",
+                          "quality", "split", "schema_version"))
+
+
+def _extra_keys_to_meta(d: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` plus the top-level keys of ``d`` that are not record fields (a hand-edited or foreign
+    record), so that nothing is dropped (as raw formats keep their extra keys); raises :class:`SchemaError`
+    when ``meta`` already holds such a key with another value."""
+    extra = {k: v for k, v in d.items() if k not in _RECORD_KEYS}
+    clash = [k for k, v in extra.items() if k in meta and meta[k] != v]
+    if clash:
+        raise SchemaError("schema", f"top-level key(s) {', '.join(map(repr, clash))[:80]} are not record fields and meta "
+                                    "already holds another value under that name; rename them or move them into meta")
+    return {**meta, **extra}
+
+
+def _check_ops(ops: list) -> list:
+    """``lineage.ops`` validated: each item an object ``{"op": non-empty string, "params": object}``.
+    ``params`` absent or null becomes ``{}`` and the keys are put in that order (as the Parquet form reads them
+    back); other keys are rejected (the Parquet form has no place for them). The list is copied only when an
+    item is rewritten.
+    Raises :class:`SchemaError` (reason ``schema``) naming the first bad item."""
+    out = ops
+    for i, o in enumerate(ops):
+        if not isinstance(o, dict):
+            raise SchemaError("schema", f"lineage.ops[{i}] must be an object {{\"op\": name, \"params\": {{...}}}}, "
+                                        f"got {type(o).__name__} {o!r:.40}")
+        op = o.get("op")
+        if not isinstance(op, str) or not op:
+            raise SchemaError("schema", f"lineage.ops[{i}].op must be a non-empty string, got {op!r:.40}")
+        params = o.get("params")
+        if params is not None and not isinstance(params, dict):
+            raise SchemaError("schema", f"lineage.ops[{i}].params must be an object, got {type(params).__name__} "
+                                        f"{params!r:.40}")
+        if len(o) != 2 or params is None or tuple(o) != _OP_KEYS:
+            extra = [str(k) for k in o if k not in _OP_KEYS]
+            if extra:
+                raise SchemaError("schema", f"lineage.ops[{i}] has keys other than 'op' and 'params' "
+                                            f"({', '.join(extra)[:60]}); put them inside 'params'")
+            if out is ops:
+                out = list(ops)
+            out[i] = {"op": op, "params": {} if params is None else params}
+    return out
 
 
 def content_id(messages: Iterable[Message], prefix: str = "") -> str:
@@ -255,8 +346,9 @@ def normalize_timestamp(value: Any) -> str:
             raise
         raise SchemaError("invalid_timestamp",
                           f"not an ISO-8601 time or epoch seconds (or out of range): {value!r:.60}") from None
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if dt.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return dt.strftime(fmt)
+    # isoformat pads the year to 4 digits (strftime's %Y does not below 1000 on glibc, and such a string
+    # could not be read back)
+    return dt.replace(tzinfo=None).isoformat(timespec="microseconds" if dt.microsecond else "seconds") + "Z"
 
 
 def _from_epoch(x: float) -> datetime:
@@ -305,6 +397,7 @@ def json_schema() -> dict[str, Any]:
                     "line": {"type": ["integer", "null"]},
                     "row": {"type": ["integer", "null"]},
                 },
+                "additionalProperties": False,
             },
             "created_at": {"type": ["string", "null"], "format": "date-time"},
             "meta": {"type": "object"},

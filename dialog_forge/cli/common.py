@@ -173,10 +173,10 @@ def run_steps(steps: list[Step], inputs: list[str] | None, *, out: str | None, r
             print(f"rejects: {result.rejects_count} written to {rej_path}{note}", file=sys.stderr)
     for st in result.stats:
         if st.n_in >= 10 and st.n_rejected >= 0.5 * st.n_in:
-            top, n = st.rejected.most_common(1)[0]
-            log.warning("%s rejected %d of %d records (%s %d): check its flags (--format, --map, --encoding, "
-                        "thresholds) before trusting this output; the rejects file says why each went.",
-                        st.step, st.n_rejected, st.n_in, top, n)
+            reasons = ", ".join(f"{r} {n}" for r, n in st.rejected.most_common(3))
+            hint = ("--format, --map, --encoding" if st.step == "ingest" else "thresholds and options")
+            log.warning("%s rejected %d of %d records (%s): check its flags (%s) before trusting this "
+                        "output; the rejects file says why each went.", st.step, st.n_rejected, st.n_in, reasons, hint)
     payload = stats_payload(result, argv)
     if stats_json:
         write_stats_json(stats_json, payload)

@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"forge: error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
+        if debug:
+            raise
+        print("forge: interrupted", file=sys.stderr)
         sys.exit(130)
     except (BrokenPipeError, OutputClosed):
         # the next command in the pipe stopped reading: end quietly, as Unix tools do

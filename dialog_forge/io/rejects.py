@@ -2,6 +2,9 @@
 
 Several piped commands may share one rejects file (the default ``./forge-rejects.jsonl`` when
 streaming), so the file is opened for appending and each reject is written with a single ``write`` call.
+A failed or interrupted run takes its own rejects back out (:meth:`RejectsSink.abort`) when no other
+process has appended to the file since, so a rerun does not find the rejects of a run that produced no
+output.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class RejectsSink:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._fd: int | None = None
+        self._start = 0  # the file's size when this run opened it
+        self._written = 0  # bytes this run appended
         self.count = 0
 
     def write(self, rej: Reject, step: str) -> None:
@@ -41,6 +46,7 @@ class RejectsSink:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                self._start = os.fstat(self._fd).st_size
             except OSError as e:
                 raise ForgeError(f"--rejects {self.path}: cannot write the rejects file ({e.strerror or e}). "
                                  "Choose a writable path with --rejects.") from None
@@ -57,9 +63,33 @@ class RejectsSink:
             default=str,
         ) + b"\n"
         os.write(self._fd, line)
+        self._written += len(line)
         self.count += 1
 
     def close(self) -> None:
+        """Close the file (the rejects stay)."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    def abort(self) -> bool:
+        """Close the file after a failed run, removing this run's rejects when the file still ends with
+        them (nothing else appended since). Returns whether they were removed; when another process of a
+        pipe has appended in between, they stay (cutting them out would lose that process's rejects)."""
+        if self._fd is None:
+            return False
+        removed = False
+        try:
+            if self._written and os.fstat(self._fd).st_size == self._start + self._written:
+                os.ftruncate(self._fd, self._start)
+                removed = True
+                if self._start == 0:
+                    os.unlink(self.path)
+        except OSError:
+            removed = False
+        finally:
+            os.close(self._fd)
+            self._fd = None
+        if removed:
+            self.count = 0
+        return removed

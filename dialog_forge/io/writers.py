@@ -19,6 +19,7 @@ from ..errors import ForgeError, OutputClosed
 from ..schema import Dialogue, arrow_schema, to_arrow
 
 DEFAULT_SHARD_ROWS = 50_000
+WRITE_BLOCK = 4 << 20  # bytes of JSON lines per write() call of JsonlSink
 
 
 class JsonlSink:
@@ -35,16 +36,28 @@ class JsonlSink:
         self.files: list[dict] = []
 
     def write(self, records: Iterable[Dialogue]) -> None:
-        buf = bytearray()
+        """Append ``records`` as JSON lines, written in blocks of about :data:`WRITE_BLOCK` bytes (so a
+        large batch never builds one huge buffer). Raises :class:`OutputClosed` when the reader of a pipe
+        has gone."""
+        lines: list[bytes] = []
+        size = 0
         for r in records:
-            buf += r.to_json()
-            buf += b"\n"
-            self.count += 1
-        if buf:
-            try:
-                self._fh.write(buf)
-            except BrokenPipeError:
-                raise OutputClosed() from None
+            line = r.to_json()
+            lines.append(line)
+            size += len(line) + 1
+            if size >= WRITE_BLOCK:
+                self._write_lines(lines)
+                lines, size = [], 0
+        if lines:
+            self._write_lines(lines)
+
+    def _write_lines(self, lines: list[bytes]) -> None:
+        self.count += len(lines)
+        lines.append(b"")
+        try:
+            self._fh.write(b"\n".join(lines))
+        except BrokenPipeError:
+            raise OutputClosed() from None
 
     def close(self) -> None:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -64,14 +65,16 @@ def load(name: str | None = None, device: str | None = None):
 
 
 def encode(texts: Sequence[str], name: str | None = None, *, batch_size: int = 64, device: str | None = None) -> np.ndarray:
-    """L2-normalised embeddings, shape ``(len(texts), dim)``, float32. Each distinct text is encoded once
-    (duplicates share a row), so cosine similarity is a dot product."""
+    """L2-normalised embeddings, shape ``(len(texts), dim)``, float32. Texts are NFKC-normalised first
+    (full-width digits, letters and punctuation become their ASCII forms, so "血压１４０／９０" and
+    "血压140/90" embed alike); each distinct normalised text is encoded once (duplicates share a row), so
+    cosine similarity is a dot product."""
     if len(texts) == 0:
         return np.zeros((0, 0), dtype=np.float32)
     uniq: dict[str, int] = {}
     index = np.empty(len(texts), dtype=np.int64)
     for i, t in enumerate(texts):
-        index[i] = uniq.setdefault(t, len(uniq))
+        index[i] = uniq.setdefault(unicodedata.normalize("NFKC", t), len(uniq))
     model = load(name, device)
     vecs = model.encode(list(uniq), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..schema import Dialogue
@@ -69,10 +70,14 @@ class Reject:
 
 @dataclass
 class BatchResult:
-    """What a step returns for a batch: kept records, rejects, and the number it generated."""
+    """What a step returns for a batch: kept records, rejects, and the number it generated.
 
-    kept: list[Dialogue] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
+    ``kept`` and ``rejects`` are lists from :meth:`Step.process`; a global step's :meth:`Step.finish` may
+    return any sized, iterable sequence instead (e.g. records read back lazily from a spill file), which
+    the executor passes on in batches of ``--batch-size``."""
+
+    kept: Sequence[Dialogue] = field(default_factory=list)
+    rejects: Sequence[Reject] = field(default_factory=list)
     generated: int = 0
 
 

@@ -7,7 +7,10 @@ policies of :mod:`dialog_forge.steps.structure`, and assigns a stable id: the so
 one, else a content hash (:func:`~dialog_forge.schema.content_id`). When two rows of one run would get the
 same id, the later ones get ``-2``, ``-3``, ... appended (deterministic in input order), so ids stay unique.
 
-Canonical records pass through unchanged (``forge ingest out.jsonl`` is idempotent).
+Canonical records pass through unchanged (``forge ingest out.jsonl`` is idempotent). Canonical JSON rows
+that are already valid and that no structure policy changes take a fast path
+(:mod:`dialog_forge.io.formats.canonical_fast`): they are kept as lazy records that write back one
+``orjson.dumps`` of the parsed dict, with the same counters and output bytes as the full path.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from typing import Any, Literal
 
 import logging
 
+import orjson
+
 from ..errors import ForgeError
-from ..io.containers import RawRow
+from ..io.containers import JsonLine, RawRow
 from ..io.formats import FormatOptions, convert, detect_format
 from ..io.formats import canonical as _canonical
+from ..io.formats import canonical_fast as _fast
 from ..pipeline.lineage import add_op
 from ..pipeline.options import parse_kv
 from ..pipeline.registry import register_step
@@ -29,6 +35,10 @@ from ..schema import ROLES, Dialogue, SchemaError, content_id, normalize_timesta
 from .structure import apply_structure
 
 log = logging.getLogger("dialog_forge.ingest")
+
+#: Containers whose rows reach the canonical format the same way whatever the options (tables with
+#: ``--map`` are read as mapped columns instead).
+_FAST_CONTAINERS = frozenset(("jsonl", "json"))
 
 
 def _as_map(value: dict[str, str] | str | None, flag: str) -> dict[str, str]:
@@ -56,8 +66,10 @@ class IngestConfig(StepConfig):
     role_map: dict[str, str] = cfg_field(
         {}, help="Extra role aliases, e.g. bot=assistant,customer=user. Unknown roles otherwise reject the record.")
     alpaca_sep: str = cfg_field("\n\n", help="Separator between an Alpaca 'instruction' and its 'input'.")
-    domain: str | None = cfg_field(None, help="Default domain for records that have none.")
-    task: str | None = cfg_field(None, help="Default task for records that have none.")
+    domain: str | None = cfg_field(None, help="Default domain for records that have none (canonical records "
+                                              "with domain null included).")
+    task: str | None = cfg_field(None, help="Default task for records that have none (canonical records with "
+                                            "task null included).")
     source_name: str | None = cfg_field(None, help="Name recorded as source.file instead of the file path.")
     time_field: str | None = cfg_field(
         None, help="Field (or column) holding created_at: ISO 8601 or epoch seconds (numbers >= 1e11 are taken as "
@@ -71,10 +83,14 @@ class IngestStep(Step):
 
     name = "ingest"
     config_class = IngestConfig
+    #: each row is converted on its own (ids stay unique across calls), so the executor may hand a batch
+    #: over in slices (pipeline.executor.RECORD_WISE_SLICE) and keep each record in the CPU cache
+    record_wise = True
     reasons = {
         "malformed_json": "a line or file is not valid JSON",
         "malformed_row": "a CSV/TSV row does not parse or has the wrong number of fields",
-        "encoding_error": "the text holds U+FFFD after decoding (bytes invalid in the detected encoding)",
+        "encoding_error": "the text holds U+FFFD after decoding (bytes invalid in the detected encoding, or a "
+                          "\\ufffd escape in JSON)",
         "not_an_object": "a row is not a JSON object",
         "unknown_format": "no known format (ShareGPT, OpenAI messages, Alpaca, canonical) matches the row",
         "missing_field": "a required field or mapped column is missing",
@@ -107,18 +123,59 @@ class IngestStep(Step):
             raise ForgeError("--format columns needs --map naming at least user=COLUMN and assistant=COLUMN.")
         self._seen_ids: set[str] = set()
         self._auto = cfg.format == "auto"
+        #: canonical JSON rows that are already valid and clean skip the full path (see canonical_fast);
+        #: set to False to force the full path (the tests compare the two)
+        self.fast_path = cfg.format in ("auto", "canonical")
+        #: how many records took the canonical fast path (kept out of the counters, which stay as they were)
+        self.fast_path_records = 0
+        #: --domain/--task: a canonical record with that field null takes the full path, which fills it
+        self._canonical_defaults = tuple((k, v) for k, v in (("domain", cfg.domain), ("task", cfg.task)) if v)
 
     def process(self, batch: list[Any]) -> BatchResult:
         res = BatchResult()
+        kept, counters, seen = res.kept, self.counters, self._seen_ids
+        check, wrap, fast_ok, dumps = _fast.check, _fast.CanonicalRecord.wrap, self.fast_path, orjson.dumps
+        defaults = self._canonical_defaults
+        n_fast = 0
         for row in batch:
-            if isinstance(row, Dialogue):  # already canonical (Python API)
+            # fast path: exactly the result of the full path below for canonical rows that no rule
+            # changes (same counters, same output bytes), without building the record. A JsonLine is
+            # parsed here and its dict freed at once, so parse, check and serialise stay in the CPU cache.
+            kind, obj = type(row), None
+            if kind is JsonLine:
+                if fast_ok:
+                    obj = row.value()
+            elif kind is RawRow:
+                if fast_ok and row.error is None and row.container in _FAST_CONTAINERS:
+                    obj = row.obj
+            elif isinstance(row, Dialogue):  # already canonical (Python API)
                 row = RawRow(row.to_dict(), dict(row.source), "python")
+            if obj is not None:
+                clean = check(obj, seen)
+                if clean >= 0 and defaults and any(obj[k] is None for k, _ in defaults):
+                    clean = _fast.FULL_PATH  # a default to fill in
+                if clean >= 0:
+                    if n_fast:  # counted below, after the first (which places the key as the full path would)
+                        n_fast += 1
+                    else:
+                        counters["format_canonical"] = counters.get("format_canonical", 0) + 1
+                        n_fast = 1
+                    if clean:
+                        counters["opening_assistant"] = counters.get("opening_assistant", 0) + 1
+                    seen.add(obj["id"])
+                    kept.append(wrap(dumps(obj)))
+                    continue
+                if kind is JsonLine:
+                    row.keep(obj)  # parsed once: the full path reads it from the row
             try:
                 rec = self._convert(row)
             except SchemaError as e:
                 res.rejects.append(self._reject_raw(row, e.reason, e.detail))
                 continue
-            res.kept.append(rec)
+            kept.append(rec)
+        if n_fast > 1:
+            counters["format_canonical"] += n_fast - 1
+        self.fast_path_records += n_fast
         return res
 
     def source(self, inputs: list[str] | None):
@@ -132,17 +189,20 @@ class IngestStep(Step):
         def rows():
             for f in files:
                 info: dict[str, Any] = {}
-                n = 0
-                for row in read_rows(f, encoding=cfg.encoding, stats=info):
-                    n += 1
-                    yield row
+                it = read_rows(f, encoding=cfg.encoding, stats=info)
+                first = next(it, None)
+                # counted when the file is opened (info is set by then), so the order of the counters
+                # does not depend on how batches fall
                 if info.get("bom_removed"):
                     self.count("bom_removed")
                 if info.get("encoding"):
                     self.count(f"encoding_{info['encoding']}")
-                if n == 0:
+                if first is None:
                     log.warning("%s: no records (empty file)", f.name)
                     self.count("empty_files")
+                    continue
+                yield first
+                yield from it  # no per-row work here: this loop runs once per input line
 
         return rows(), files
 
@@ -169,10 +229,21 @@ class IngestStep(Step):
 
     def _finish_canonical(self, rec: Dialogue, cfg: IngestConfig) -> Dialogue:
         msgs, _ = apply_structure(rec.messages, cfg.same_role, self.counters)
+        params: dict[str, Any] = {"format": "canonical"}
         if msgs is not rec.messages and (len(msgs) != len(rec.messages)
                                          or any(a.content != b.content for a, b in zip(msgs, rec.messages))):
             rec.messages = msgs
-            add_op(rec, "ingest", {"format": "canonical", "restructured": True})
+            params["restructured"] = True
+        filled = {}
+        for key, value in self._canonical_defaults:  # --domain/--task fill a null field (recorded in lineage)
+            if getattr(rec, key) is None:
+                setattr(rec, key, value)
+                filled[key] = value
+        if filled:
+            params["defaults"] = filled
+            self.count("defaults_filled")
+        if len(params) > 1:
+            add_op(rec, "ingest", params)
         rec.id = self._unique(rec.id)
         return rec
 

@@ -28,12 +28,80 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import ftfy
+from ftfy.badness import BADNESS_RE
+from ftfy.chardata import CONTROL_CHARS, LIGATURES
 
 _FTFY = ftfy.TextFixerConfig(fix_character_width=False, uncurl_quotes=False, normalization=None,
                              explain=False, unescape_html=False)
 # Characters without which ftfy has nothing to fix (Latin-1/cp1252 mojibake, C1 controls, ligatures,
 # surrogates, terminal escapes, odd line breaks): plain CJK/ASCII turns skip the costly ftfy call.
-_FTFY_NEEDED = re.compile(r"[\x1b\x80-\u024f\u02c6-\u02dc\u2010-\u2122\ud800-\udfff\ufb00-\ufb06\ufffd\u2028\u2029]")
+# Also ftfy's line-break fix (\r) and the control characters it removes (ASCII controls, BOM, U+FFF9-FFFC):
+# found in testing, "\r\n" stayed with --no-collapse-whitespace and U+FFFC stayed by default.
+_FTFY_NEEDED = re.compile(r"[\x1b\x80-\u024f\u02c6-\u02dc\u2010-\u2122\ud800-\udfff\ufb00-\ufb06\ufffd\u2028\u2029\r"
+                          + "".join(re.escape(chr(c)) for c in sorted(CONTROL_CHARS) if c > 0) + r"\x00]")
+
+
+def _ftfy_would_change(text: str) -> bool:
+    """False when ``ftfy.fix_text(text, _FTFY)`` provably returns ``text`` unchanged: its encoding fix only
+    runs on texts its own mojibake detector (``ftfy.badness.is_bad``) flags, and its other fixers only touch
+    the characters of :data:`_FTFY_OTHER` (C1 controls, ligatures, odd line breaks, surrogates, terminal
+    escapes, the control characters ftfy removes). Plain text with Latin-1 symbols, curly quotes or dashes
+    (``38.5°C``, ``“…”``, ``—``) then skip the costly ``fix_text`` call (about 0.25 ms per long turn)."""
+    if len(text) > _FTFY.max_decode_length or _FTFY_OTHER.search(text) is not None:
+        return True
+    if _BAD_WINDOWS is None:
+        return _BADNESS_LINES.search(text) is not None
+    # every badness match holds one of its own non-ASCII characters and is at most `width` long: search
+    # only the windows around those characters (``^`` keeps its meaning with search's pos/endpos)
+    chars, width = _BAD_WINDOWS
+    return any(_BADNESS_LINES.search(text, max(0, m.start() - width + 1), m.start() + width) is not None
+               for m in chars.finditer(text))
+
+
+def _badness_windows() -> tuple[re.Pattern, int] | None:
+    """``(class of characters, maximum match length)`` such that every match of ftfy's ``BADNESS_RE`` holds
+    a character of the class: each alternative of the pattern has a mandatory element that matches only
+    non-ASCII characters (checked on the parsed pattern); ``None`` when that cannot be shown (another ftfy
+    version), in which case the whole text is searched."""
+    try:
+        try:
+            import re._constants as c
+            import re._parser as sp
+        except ImportError:  # Python < 3.11
+            import sre_constants as c  # type: ignore[no-redef]
+            import sre_parse as sp  # type: ignore[no-redef]
+        tree = list(sp.parse(BADNESS_RE.pattern, BADNESS_RE.flags))
+        width = sp.parse(BADNESS_RE.pattern, BADNESS_RE.flags).getwidth()[1]
+        if len(tree) != 1 or tree[0][0] is not c.BRANCH or width > 64:
+            return None
+        chars: set[int] = set()
+        for alt in tree[0][1][1]:
+            for op, av in alt:
+                got: set[int] = set()
+                if op is c.LITERAL:
+                    got = {av}
+                elif op is c.IN and all(o in (c.LITERAL, c.RANGE) for o, _ in av):
+                    for o, a in av:
+                        got |= {a} if o is c.LITERAL else set(range(a[0], a[1] + 1))
+                if got and min(got) > 127:
+                    chars |= got
+                    break
+            else:
+                return None
+        return re.compile("[" + "".join(re.escape(chr(x)) for x in sorted(chars)) + "]"), width
+    except Exception:  # noqa: BLE001 - any surprise in ftfy's internals: fall back to the full search
+        return None
+
+
+#: ``ftfy.badness.is_bad`` applied per line, as ``fix_text`` applies it per line-segment (its ``^`` anchors
+#: a line start there).
+_BADNESS_LINES = re.compile(BADNESS_RE.pattern, BADNESS_RE.flags | re.MULTILINE)
+_BAD_WINDOWS = _badness_windows()
+
+
+_FTFY_OTHER = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(
+    {*range(0x80, 0xA0), *LIGATURES, *CONTROL_CHARS, 0x0D, 0x1B, 0x85, 0x2028, 0x2029}))
+    + "\ud800-\udfff]")
 _ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
 _ZWJ_NOT_EMOJI = re.compile(r"(?<![\U0001F000-\U0001FAFF\u2600-\u27BF])\u200d|\u200d(?![\U0001F000-\U0001FAFF\u2600-\u27BF])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -85,7 +153,11 @@ def strip_invisible(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-_WS_WORK = re.compile(r"[\r\t\u00a0\u2000-\u200a\u202f\u205f\u3000]|  |\n[ \n]| \n|\n\n\n")
+#: Whitespace characters :func:`collapse_ws` always rewrites (the one-character part of :data:`_WS_WORK`).
+_WS_CHAR = r"[\r\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+#: What :func:`collapse_ws` changes beyond ``str.strip``: odd spaces, tabs and CR, double spaces, a line's
+#: leading or trailing space, 3+ line breaks (a plain blank line, ``\n\n``, is left alone: no work).
+_WS_WORK = re.compile(_WS_CHAR + r"|  |\n | \n|\n\n\n")
 
 
 _INDENT = re.compile(r"[ \t]*")
@@ -120,7 +192,7 @@ def collapse_ws(text: str) -> str:
 
 def normalize_text(text: str, opts: NormalizeOptions = NormalizeOptions()) -> str:
     """One turn normalised as ``opts`` says (order in the module docstring). Never raises on text."""
-    if opts.fix_unicode and _FTFY_NEEDED.search(text):
+    if opts.fix_unicode and _FTFY_NEEDED.search(text) and _ftfy_would_change(text):
         text = ftfy.fix_text(text, _FTFY)
     if opts.strip_html:
         text = strip_html(text)
@@ -136,3 +208,26 @@ def normalize_text(text: str, opts: NormalizeOptions = NormalizeOptions()) -> st
     if opts.collapse_whitespace:
         text = collapse_ws(text)
     return text
+
+
+def normalize_many(texts: list[str], opts: NormalizeOptions = NormalizeOptions()) -> list[str]:
+    """``[normalize_text(t, opts) for t in texts]``, faster on a batch: the quick tests that tell which texts
+    need any work (ftfy-relevant characters, invisible characters, whitespace to collapse, a non-NFC
+    character) run once over the batch (:class:`.filters.CharClasses`, a table look-up per character); the
+    other texts are only stripped. OpenCC and HTML stripping, when on, run per text."""
+    if opts.strip_html or opts.to_simplified or opts.to_traditional or len(texts) < 2:
+        return [normalize_text(t, opts) for t in texts]
+    from .filters import batch_classes
+
+    form = "NFKC" if opts.nfkc else "NFC"
+    joined = "\x00".join(texts)
+    if not unicodedata.is_normalized(form, joined):
+        return [normalize_text(t, opts) for t in texts]
+    has = batch_classes().joined_with(joined, [len(t) for t in texts])
+    need = [False] * len(texts)
+    for on, name in ((opts.fix_unicode, "ftfy"), (opts.strip_control, "invisible"),
+                     (opts.collapse_whitespace, "ws_work")):
+        if on:
+            need = [a or b for a, b in zip(need, has[name])]
+    strip = opts.collapse_whitespace
+    return [normalize_text(t, opts) if n else (t.strip() if strip else t) for t, n in zip(texts, need)]

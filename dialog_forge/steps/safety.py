@@ -6,8 +6,8 @@ line, ``#`` comments). Users extend them with ``--safety-lexicon FILE``: lines `
 plain terms in a file named ``<category>.txt`` / ``<category>.<lang>.txt``.
 
 Matching: terms with CJK characters match as substrings; other terms match as whole words (ASCII word
-boundaries, case-insensitive, any whitespace between words). One alternation of all terms (see
-:class:`SafetyGate`).
+boundaries, case-insensitive, any whitespace between words). All terms of all categories are searched at
+once with an Aho-Corasick automaton (``pyahocorasick``), leftmost-longest (see :class:`SafetyGate`).
 
 Allow phrases: ``data/safety/allow.<lang>.txt`` (and ``allow`` entries of ``--safety-lexicon``: a file named
 ``allow.txt`` or ``allow<TAB>phrase`` lines) are blanked out before matching, so a term that only occurs
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -39,7 +40,12 @@ ALLOW = "allow"
 
 
 def _read_terms(path: Path) -> list[str]:
-    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()
+    return [t for _, t in _numbered_terms(path)]
+
+
+def _numbered_terms(path: Path) -> list[tuple[int, str]]:
+    """``(line number, term line)`` of the non-blank, non-comment lines of ``path``."""
+    return [(i, ln.strip()) for i, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if ln.strip() and not ln.lstrip().startswith("#")]
 
 
@@ -61,15 +67,21 @@ def load_lexicons(extra_files: Iterable[str] = (), categories: Iterable[str] = C
         if not p.is_file():
             raise ForgeError(f"--safety-lexicon {f}: no such file")
         try:
-            lines = _read_terms(p)
+            lines = _numbered_terms(p)
         except (OSError, UnicodeDecodeError) as e:
             raise ForgeError(f"--safety-lexicon {f}: cannot read it as UTF-8 text ({e})") from e
         stem = p.name.split(".")[0]
-        for ln in lines:
+        for no, ln in lines:
             cat, term = ln.split("\t", 1) if "\t" in ln else (stem, ln)
             cat = cat.strip()
             if cat not in CATEGORIES and cat != ALLOW:
-                raise ForgeError(f"--safety-lexicon {f}: category {cat!r} is not one of {', '.join(CATEGORIES)} "
+                if "\t" in ln:
+                    what = f"line {no}: category {cat!r}"
+                elif any("\t" in x for _, x in lines):  # a 'category<TAB>term' file with a line lacking its TAB
+                    what = f"line {no} has no TAB, so its category would be the file name's, {cat!r}, which"
+                else:
+                    what = f"category {cat!r} (the file name's)"
+                raise ForgeError(f"--safety-lexicon {f}: {what} is not one of {', '.join(CATEGORIES)} "
                                  f"or {ALLOW!r} (name the file <category>.txt or write 'category<TAB>term' lines)")
             lex[cat].append(term.strip())
     out = {c: sorted(set(lex[c])) for c in cats if lex[c]}
@@ -90,6 +102,7 @@ def load_classifier(spec: str | None) -> Callable[[str], list[str]] | None:
 
 
 _WS = re.compile(r"\s+")
+_SEP = "\x00"
 
 
 def _is_word_char(c: str) -> bool:
@@ -97,48 +110,97 @@ def _is_word_char(c: str) -> bool:
 
 
 class SafetyGate:
-    """Flag texts by category. ``check(text)`` returns the categories hit, in :data:`CATEGORIES` order.
+    """Flag texts by category. ``check(text)`` returns the categories hit, in :data:`CATEGORIES` order;
+    ``check_many(texts)`` does the same for a batch in one scan.
 
-    All terms of all categories form one alternation of literals (longest first), matched against the
-    lower-cased text with whitespace runs collapsed to one space; a match of a term without CJK characters
-    counts only at ASCII word boundaries (checked on the match, so the regex keeps its fast first-character
-    scan -- about 20x faster than per-category regexes with look-arounds).
+    The text is lower-cased, whitespace runs become one space and allow phrases are blanked out; then the
+    terms are found leftmost-longest, without overlaps: from the scan position, the leftmost start where
+    some term occurs, with the longest term there. A term without CJK characters counts only at ASCII word
+    boundaries; when it fails that test the scan resumes one character after its start. (These are the
+    semantics of one regex alternation of all terms, longest first, which this replaces: the same hits,
+    found with one Aho-Corasick pass -- ``pyahocorasick`` -- instead of trying every term at every
+    character, about 2-3x faster on chat data.)
     """
 
     def __init__(self, extra_lexicons: Iterable[str] = (), categories: Iterable[str] = CATEGORIES,
                  classifier: str | None = None):
+        import ahocorasick
+
         self.lexicons = load_lexicons(extra_lexicons, categories)
         allow = self.lexicons.pop(ALLOW, [])
-        self._allow = (re.compile("|".join(re.escape(_WS.sub(" ", a.lower())) for a in sorted(allow, key=len, reverse=True)))
+        allow = [a for a in (_WS.sub(" ", a.lower()) for a in allow) if a.strip()]
+        self._allow = (re.compile("|".join(re.escape(a) for a in sorted(allow, key=len, reverse=True)))
                        if allow else None)
         self._category_of: dict[str, set[str]] = {}
         for cat, terms in self.lexicons.items():
             for t in terms:
-                self._category_of.setdefault(_WS.sub(" ", t.lower()), set()).add(cat)
+                t = _WS.sub(" ", t.lower())
+                if t.strip():
+                    self._category_of.setdefault(t, set()).add(cat)
         self._cjk = {t for t in self._category_of if _HAS_CJK.search(t)}
-        alternatives = sorted(self._category_of, key=len, reverse=True)
-        self._rx = re.compile("|".join(re.escape(t) for t in alternatives)) if alternatives else None
+        self._ac = None
+        if self._category_of:
+            self._ac = ahocorasick.Automaton()
+            for t in self._category_of:
+                self._ac.add_word(t, t)
+            self._ac.make_automaton()
+        #: the batch separator: no term or allow phrase may hold it (else check_many checks one by one)
+        self._sep_ok = not any(_SEP in t for t in (*self._category_of, *allow))
         self.classifier = load_classifier(classifier)
 
-    def _lexicon_hits(self, text: str) -> set[str]:
-        if self._rx is None:
-            return set()
-        lo = _WS.sub(" ", text.lower())
-        if self._allow is not None:
-            lo = self._allow.sub(" ", lo)
-        hits: set[str] = set()
+    def _prepare(self, text: str) -> str:
+        lo = " ".join(text.lower().split())  # = _WS.sub(" ", ...) but for the ends: no term starts/ends with a space
+        return self._allow.sub(" ", lo) if self._allow is not None else lo
+
+    def _scan(self, lo: str) -> list[tuple[int, str]]:
+        """``(start, term)`` of the counted term occurrences in the prepared text ``lo`` (see the class
+        docstring for the rule)."""
+        if self._ac is None:
+            return []
+        longest: dict[int, str] = {}
+        for end, term in self._ac.iter(lo):
+            s = end - len(term) + 1
+            if len(term) > len(longest.get(s, "")):
+                longest[s] = term
+        out = []
         pos = 0
-        while (m := self._rx.search(lo, pos)) is not None:
-            term = m.group(0)
-            ok = term in self._cjk or (
-                (m.start() == 0 or not _is_word_char(lo[m.start() - 1]))
-                and (m.end() == len(lo) or not _is_word_char(lo[m.end()])))
-            if ok:
-                hits |= self._category_of[term]
-                pos = m.end()
+        for s in sorted(longest):
+            if s < pos:
+                continue
+            term = longest[s]
+            e = s + len(term)
+            if term in self._cjk or ((s == 0 or not _is_word_char(lo[s - 1]))
+                                     and (e == len(lo) or not _is_word_char(lo[e]))):
+                out.append((s, term))
+                pos = e
             else:
-                pos = m.start() + 1
+                pos = s + 1
+        return out
+
+    def _lexicon_hits(self, text: str) -> set[str]:
+        hits: set[str] = set()
+        for _, term in self._scan(self._prepare(text)):
+            hits |= self._category_of[term]
         return hits
+
+    def check_many(self, texts: list[str]) -> list[list[str]]:
+        """``[self.check(t) for t in texts]``, with the lexicon scan done once over the batch joined by a
+        separator that no term spans (and that is not a word character, like a text's own start/end)."""
+        if self.classifier is not None or not self._sep_ok or len(texts) < 2:
+            return [self.check(t) for t in texts]
+        joined = _SEP.join(texts)
+        if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator itself
+            return [self.check(t) for t in texts]
+        lo = self._prepare(joined)
+        seps = []
+        p = lo.find(_SEP)
+        while p != -1:
+            seps.append(p)
+            p = lo.find(_SEP, p + 1)
+        hits: list[set[str]] = [set() for _ in texts]
+        for s, term in self._scan(lo):
+            hits[bisect_right(seps, s)] |= self._category_of[term]
+        return [[c for c in CATEGORIES if c in h] for h in hits]
 
     def check(self, text: str) -> list[str]:
         """Categories whose lexicon matches ``text`` (or that the classifier returns)."""

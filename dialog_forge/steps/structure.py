@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..schema import Message, SchemaError
+from ..schema import Message, SchemaError, has_text
 
 SameRolePolicy = Literal["merge", "reject"]
 MERGEABLE = ("user", "assistant", "system")
@@ -45,7 +45,7 @@ def apply_structure(messages: list[Message], same_role: SameRolePolicy = "merge"
     # 1. empty turns
     kept: list[tuple[int, Message]] = []
     for i, m in enumerate(messages):
-        if m.content.strip():
+        if has_text(m.content):
             kept.append((i, m))
         else:
             c["empty_turns_dropped"] = c.get("empty_turns_dropped", 0) + 1
@@ -73,7 +73,7 @@ def apply_structure(messages: list[Message], same_role: SameRolePolicy = "merge"
     roles = {m.role for m in out}
     if "assistant" not in roles:
         if had_assistant:
-            raise SchemaError("empty_assistant", "empty assistant content (whitespace counts as empty)")
+            raise SchemaError("empty_assistant", "empty assistant content (whitespace and zero-width characters count as empty)")
         raise SchemaError("no_assistant", "the dialogue has no assistant turn")
     if "user" not in roles:
         raise SchemaError("no_user", "the dialogue has no user turn with text")
@@ -91,7 +91,7 @@ def _already_clean(messages: list[Message]) -> bool:
     prev = None
     has_user = has_assistant = False
     for m in messages:
-        if not m.content or m.content.isspace():
+        if not has_text(m.content):
             return False
         r = m.role
         if r == prev and r in MERGEABLE:

@@ -129,3 +129,17 @@ def test_unreadable_input_lines_are_scrubbed_in_the_rejects(forge, tmp_path):
     for value in ("13800138000", "王小明", "test@example.com", "11010519491231002X", "John Smith"):
         assert value not in text
     assert "<PHONE_NUMBER>" in lines[0]["record"] and "<PERSON>" in lines[1]["record"]
+
+
+def test_reject_details_quoting_a_raw_field_are_scrubbed(forge, tmp_path):
+    """Found in testing: the detail of an ``invalid_timestamp`` reject quotes the raw ``created_at`` value, so
+    PII written there reached the rejects file although the record itself was scrubbed."""
+    rej = tmp_path / "rejects.jsonl"
+    rec = {"id": "t1", "messages": [{"role": "user", "content": "你好"}, {"role": "assistant", "content": "好"}],
+           "created_at": "我叫王小明 13800138000"}
+    p = forge("clean", "--rejects", str(rej), input=jsonl([rec]))
+    assert p.returncode == 0, p.stderr.decode()
+    (line,) = [json.loads(x) for x in rej.read_text(encoding="utf-8").splitlines()]
+    assert line["reason"] == "invalid_timestamp"
+    assert "'我叫<PERSON> <PHONE_NUMBER>'" in line["detail"]
+    assert "王小明" not in json.dumps(line, ensure_ascii=False) and "13800138000" not in json.dumps(line)

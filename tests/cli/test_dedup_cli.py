@@ -62,6 +62,17 @@ def test_bad_flags_exit_2_with_a_message_naming_the_flag(forge):
     assert p.returncode == 2 and b"--bands" in p.stderr
 
 
+def test_spill_dir_is_used_and_left_empty(forge, tmp_path):
+    spill = tmp_path / "spill"
+    p = forge("dedup", "--spill-dir", str(spill), input=_input())
+    assert p.returncode == 2 and b"--spill-dir" in p.stderr and b"Traceback" not in p.stderr
+    spill.mkdir()
+    p = forge("dedup", "--on", "user", "--spill-dir", str(spill), "--workers", "2", input=_input())
+    assert p.returncode == 0, p.stderr
+    assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == ["a", "d", "e", "f"]
+    assert list(spill.iterdir()) == []
+
+
 def test_help_lists_reasons_and_the_empty_view_policy(forge):
     p = forge("dedup", "--help")
     assert p.returncode == 0
@@ -70,3 +81,67 @@ def test_help_lists_reasons_and_the_empty_view_policy(forge):
         assert reason in text
     for flag in ("--on", "--threshold", "--keep", "--against", "--semantic", "--clusters", "--seed", "--empty-view"):
         assert flag in text
+
+
+# -- adversarial findings (tester of issue 4) -------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    import os
+
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        kids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return kids
+
+
+def test_ctrl_c_with_workers_stops_quietly_and_leaves_nothing(tmp_path):
+    """Ctrl-C (SIGINT to the whole process group) during `forge dedup --workers 2` printed a
+    KeyboardInterrupt traceback from every worker process; now: exit 130, no traceback, no output file,
+    no spill file in --spill-dir, no worker left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    import pytest
+
+    if not os.path.isdir("/proc/self/task"):
+        pytest.skip("needs Linux /proc to find the worker processes")
+    rng = np.random.default_rng(7)
+    han = np.array([chr(c) for c in range(0x4E00, 0x4E00 + 3000)])
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(b"".join(_line(f"r{i}", "".join(rng.choice(han, 60))) for i in range(6000)))
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    p = subprocess.Popen([sys.executable, "-m", "dialog_forge", "dedup", str(inp), "--workers", "2",
+                          "--batch-size", "20", "--spill-dir", str(spill), "-o", str(tmp_path / "out.jsonl"),
+                          "--rejects", str(tmp_path / "rej.jsonl")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while p.poll() is None and time.monotonic() < deadline:
+        workers = [k for k in _children(p.pid) if b"spawn_main" in open(f"/proc/{k}/cmdline", "rb").read()]
+        if workers:
+            break
+        time.sleep(0.02)
+    time.sleep(0.2)  # the workers are importing (a second or so): where a KeyboardInterrupt printed tracebacks
+    assert p.poll() is None, "the run ended before its workers started; make the input larger"
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()
+    assert not (tmp_path / "out.jsonl").exists()
+    assert list(spill.iterdir()) == []
+    for k in workers:
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{k}") or open(f"/proc/{k}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"worker {k} still running after the main process ended")

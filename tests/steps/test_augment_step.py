@@ -235,7 +235,10 @@ def test_report_table_counts_before_and_after(capsys):
     step = AugmentStep(AugmentConfig(op=["noise"], n=2, report=True))
     res = run(step, batch)
     step.finish()
-    table = step.summary()["report"]
+    table = step.report_table()
+    flat = step.summary()
+    assert flat["report.before.records"] == 2 and flat["report.after.records"] == len(res.kept)
+    assert all(isinstance(v, (int, float)) for v in flat.values())  # counters are numbers only
     assert table["before"]["records"] == 2 and table["after"]["records"] == len(res.kept)
     assert table["before"]["tasks"] == table["after"]["tasks"] == 2
     assert table["before"]["avg_turns"] == 2.0

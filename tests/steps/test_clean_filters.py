@@ -198,3 +198,41 @@ def test_meta_strings_and_turn_names_are_scrubbed_consistently():
     assert r.meta["n"] == 5
     assert r.meta["pii"] == {"EMAIL_ADDRESS": 3, "PERSON": 3, "PHONE_NUMBER": 2}
     assert d.meta["title"] == "王小明电话13800138000"  # the input record is not modified
+
+
+def test_turns_no_window_can_hold_are_counted_not_silently_lost():
+    """Found in testing: a windowed dialogue's turns that no window holds (user turns with no assistant reply in
+    reach) vanished without a trace; they are counted in ``window_dropped_turns``."""
+    d = Dialogue(id="lw", messages=[Message("user", f"u{i}") for i in range(9)] + [Message("assistant", "a")])
+    tail = dlg("lt", "问", "答", "问", "答", "问", "答", "最后一个问题没有回答")
+    s = CleanStep(CleanConfig(max_turns=5, pii=False, safety=False))
+    res = run(s, [d, tail])
+    assert [[m.content for m in w.messages] for w in res.kept] == [
+        ["u5", "u6", "u7", "u8", "a"], ["问", "答", "问", "答"], ["问", "答"]]
+    assert s.counters["window_dropped_turns"] == 5 + 1
+    ok = CleanStep(CleanConfig(max_turns=5, pii=False, safety=False))
+    run(ok, [dlg("even", *[f"t{i}" for i in range(8)], system="sys")])
+    assert "window_dropped_turns" not in ok.counters
+
+
+def test_out_of_range_numbers_are_clear_errors():
+    """Found in testing: ``--workers 0``/``-3`` ran silently, ``--pii-score-threshold 1.5`` failed with a
+    misleading "PII self-check: PHONE_NUMBER probe not found", and ``--phone-regions XX`` was accepted."""
+    with pytest.raises(ForgeError, match="--workers 0: must be at least 1"):
+        CleanStep(CleanConfig(workers=0)).setup()
+    with pytest.raises(ForgeError, match="--pii-score-threshold 1.5: must be between 0 and 1"):
+        CleanStep(CleanConfig(pii_score_threshold=1.5, safety=False)).setup()
+    with pytest.raises(ForgeError, match=r"--phone-regions: unknown region code\(s\) \['XX'\]"):
+        CleanStep(CleanConfig(phone_regions=["CN", "XX"], safety=False)).setup()
+
+
+def test_tool_turn_name_field_is_scrubbed_and_propagated():
+    """Found in testing (see test_pii_recognizers.test_name_fields_of_json_tool_turns): the name of a JSON tool
+    turn stayed, in the tool turn and in the assistant's reply."""
+    d = Dialogue(id="tool", messages=[
+        Message("user", "查订单"),
+        Message("tool", '{"name":"王小明","phone":"13900139000","email":"a@b.com"}'),
+        Message("assistant", "好的王小明")])
+    res = run(CleanStep(CleanConfig(safety=False)), [d])
+    assert [m.content for m in res.kept[0].messages] == [
+        "查订单", '{"name":"<PERSON>","phone":"<PHONE_NUMBER>","email":"<EMAIL_ADDRESS>"}', "好的<PERSON>"]

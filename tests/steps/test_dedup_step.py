@@ -325,9 +325,43 @@ def test_workers_do_not_change_the_output_records_lineage_included():
     def out(**cfg):
         step = DedupStep(DedupConfig(on="user", seed=3, **cfg))
         step.setup()
-        kept = list(step.process([Dialogue.from_dict(r.to_dict()) for r in recs]).kept) + step.finish().kept
+        kept = list(step.process([Dialogue.from_dict(r.to_dict()) for r in recs]).kept) + list(step.finish().kept)
         return [r.to_json() for r in kept]
 
     one, two = out(), out(workers=2)
     assert one == two
     assert b'"op":"dedup","params":{"on":"user","seed":3}' in one[0]
+
+
+# -- adversarial findings (tester of issue 4) --------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [-1, 2 ** 32])
+def test_seed_out_of_range_is_a_forge_error_naming_the_flag(seed):
+    with pytest.raises(ForgeError, match=r"--seed: .* must be between 0 and 4294967295"):
+        DedupConfig(seed=seed)
+
+
+def test_largest_seed_runs():
+    """--seed 4294967295 crashed with numpy's ValueError (the band keys' seed + 7919 overflowed 2**32)."""
+    recs = [D("a", QUESTIONS[0]), D("b", QUESTIONS[0].replace("党参吗", "党参呢"))]
+    kept, rejects, _ = run(recs, seed=2 ** 32 - 1)
+    assert kept == ["a"] and list(rejects) == ["b"] and rejects["b"][0] == "near_duplicate"
+
+
+def test_clusters_path_that_is_a_folder_fails_before_the_run(tmp_path):
+    step = DedupStep(DedupConfig(clusters=str(tmp_path)))
+    with pytest.raises(ForgeError, match=r"--clusters .*: is a folder; name a file, e\.g\. .*clusters\.parquet"):
+        step.setup()
+
+
+def test_semantic_default_model_on_chinese_text_warns():
+    """--semantic with the English-centred MiniLM merged the sample data's planted *distinct* pair
+    fin-zh-018 / fin-zh-035 (same loan template, other amounts; cosine 0.98): the user is warned."""
+    from dialog_forge.steps.dedup.semantic import english_model_warning
+
+    zh = ["我打算贷款5万元装修，年利率6.0%，期限3年，等额本息每月要还多少？",
+          "我打算贷款80万元改善型住房，年利率3.5%，期限30年，等额本息每月要还多少？"]
+    msg = english_model_warning(zh, "minilm")
+    assert msg is not None and "--embedding-model" in msg and "English-centred" in msg
+    assert english_model_warning(zh, None) == msg
+    assert english_model_warning(zh, "paraphrase-multilingual-MiniLM-L12-v2") is None
+    assert english_model_warning(["How do I reset my password?", "Where is my order?"], "minilm") is None

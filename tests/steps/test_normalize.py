@@ -68,3 +68,19 @@ def test_indentation_and_fenced_code_survive_whitespace_collapsing():
     assert collapse_ws("清单：\n  - 项目1\n    - 子项  目\n") == "清单：\n  - 项目1\n    - 子项 目"
     assert collapse_ws("```\nx  =  1   \n\tif x:  \n```\n a   b") == "```\nx  =  1\n\tif x:\n```\na b"
     assert collapse_ws("　　段落缩进  文字") == "段落缩进 文字"
+
+
+def test_ftfy_gate_lets_line_breaks_and_removable_controls_through():
+    """Found in testing: the gate that skips ftfy on plain text did not know ftfy's line-break fix and the
+    control characters it removes, so U+FFFC stayed by default and "\\r\\n" with --no-collapse-whitespace
+    (ftfy itself turns both into what normalize_text now returns; the batch path agrees)."""
+    import ftfy
+
+    from dialog_forge.steps.normalize import _FTFY, NormalizeOptions, normalize_many, normalize_text
+
+    texts = ["ab\ufffccd 中文", "a\r\nb\rc", "x\x0by", "plain 中文，。"]
+    keep_ws = NormalizeOptions(collapse_whitespace=False, strip_control=False)
+    assert [normalize_text(t, keep_ws) for t in texts] == [ftfy.fix_text(t, _FTFY) for t in texts] == [
+        "abcd 中文", "a\nb\nc", "xy", "plain 中文，。"]
+    assert normalize_many(texts, keep_ws) == [normalize_text(t, keep_ws) for t in texts]
+    assert normalize_text("ab\ufffccd") == "abcd"

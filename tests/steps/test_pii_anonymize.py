@@ -114,3 +114,20 @@ def test_mask_hides_names_completely(analyzer):
     assert out == ["My name is **** *****, call ***-***-0132."]
     assert mask_value("John Smith", keep_last=0) == "**** *****"
     assert mask_value("13800138000") == "*******8000"
+
+
+@pytest.mark.parametrize("spec", ["pseudonym", "hash"])
+def test_two_values_of_one_type_separated_by_a_space_stay_two_values(analyzer, spec):
+    """Found in testing: Presidio's anonymizer merged "13800138000 13900139000" into one span, which got a
+    pseudonym (or hash) of its own -- ``<PHONE_NUMBER_3>`` there, ``<PHONE_NUMBER_2>`` for 13900139000 in the
+    next turn -- and meta.pii counted 3 phones for 2 placeholders. Structured values stay apart; name-like hits
+    separated by spaces are still merged, and counted once."""
+    turns = ["电话 13800138000 13900139000 都行", "好的 13900139000", "My name is Ann Lee.", "Ann Lee Ann Lee!"]
+    out, counts = scrub(analyzer, spec, salt="s", turns=turns)
+    phones = re.findall(r"<PHONE_NUMBER[^>]*>", out[0])
+    assert len(phones) == 2 and phones[0] != phones[1]
+    assert re.findall(r"<PHONE_NUMBER[^>]*>", out[1]) == [phones[1]]
+    assert len(re.findall(r"<PERSON[^>]*>", out[3])) == 1  # two propagated hits with a space between: merged
+    assert counts == {"PHONE_NUMBER": 3, "PERSON": 2}
+    if spec == "pseudonym":
+        assert out[0] == "电话 <PHONE_NUMBER_1> <PHONE_NUMBER_2> 都行"

@@ -435,3 +435,60 @@ def test_dialogue_triggers_restrict_turn_analysis_without_losing_hits(analyzer):
         full = [(r.entity_type, r.start, r.end) for r in analyzer.analyze(t)]
         assert [(r.entity_type, r.start, r.end) for r in analyzer.analyze(t, None, fired)] == full
     assert analyzer.fired_triggers("好的，谢谢") == []
+
+
+@pytest.mark.parametrize("sp", ["\u3000", "\u00a0", "\u2009", "\u202f"])
+def test_digit_groups_split_by_ideographic_or_odd_spaces_are_found(analyzer, sp):
+    """Found in testing: a full-width IME types U+3000 between digit groups (``１３８　００１３　８０００``), and
+    whitespace normalisation keeps a single U+3000 / thin space; such phones and cards went through unscrubbed.
+    The fold for analysis maps these spaces to ASCII spaces (offsets unchanged: spans are exact)."""
+    text = f"电话＋８６{sp}１３８{sp}００１３{sp}８０００，卡号4111{sp}1111{sp}1111{sp}1111。"
+    assert hits(analyzer, text) == [("PHONE_NUMBER", f"＋８６{sp}１３８{sp}００１３{sp}８０００"),
+                                    ("CREDIT_CARD", f"4111{sp}1111{sp}1111{sp}1111")]
+    # the batch trigger path (fullwidth character class) folds these texts too
+    fired = analyzer.fired_triggers_batch(["好的", f"138{sp}0013{sp}8000"])
+    assert fired[0] == [] and {e for _, ents in fired[1] for e in ents} >= {"PHONE_NUMBER"}
+
+
+@pytest.mark.parametrize("text,want", [
+    # English turns (by script share) holding a Chinese cue: the zh cue rules used to be skipped
+    ("Hi there, thanks for the quick reply to my ticket yesterday. 我叫王小明, please call me back later.",
+     [("PERSON", "王小明")]),
+    ("Hello support team, the patient is 患者李华，女，45岁 and we need the results today please.",
+     [("PERSON", "李华")]),
+    # Chinese turns holding an English cue or a Latin-script name after a Chinese cue
+    ("Dear Mr. Smith, 您好，您的订单已发货。", [("PERSON", "Smith")]),
+    ("寄到 123 Main Street, Springfield 谢谢", [("ADDRESS", "123 Main Street")]),
+    ("我的名字是John Smith，电话13800138000", [("PERSON", "John Smith"), ("PHONE_NUMBER", "13800138000")]),
+    ("收件人：Mary Johnson，地址：上海市浦东新区世纪大道100号",
+     [("PERSON", "Mary Johnson"), ("ADDRESS", "上海市浦东新区世纪大道100号")]),
+    ("姓名：José García，男", [("PERSON", "José García")]),
+    ("我叫Ａｌｉｃｅ。", [("PERSON", "Ａｌｉｃｅ")]),
+    # the English cue word glued to CJK (the trigger used \b, which fails next to CJK)
+    ("请联系Dr. Wang，谢谢", [("PERSON", "Wang")]),
+    # negatives: not names
+    ("收件人：Customer Service", []), ("我用的是Windows 10 Pro系统", []), ("我叫做Python的东西", []),
+    ("name是什么", []),
+])
+def test_mixed_zh_en_turns_run_both_languages_cue_rules(analyzer, text, want):
+    """Found in testing: a turn was analysed only with the cue rules of its detected language, so a Chinese
+    name cue inside an English turn (or an English name inside a Chinese one) went through unscrubbed."""
+    assert hits(analyzer, text) == want
+    fired = analyzer.fired_triggers_batch([text, "好的"])
+    assert fired[0] == analyzer.fired_triggers(text) and fired[1] == []
+
+
+@pytest.mark.parametrize("text,want", [
+    ('{"name":"王小明","phone":"13900139000"}', [("PERSON", "王小明"), ("PHONE_NUMBER", "13900139000")]),
+    ("{'customer_name': 'Mary Johnson'}", [("PERSON", "Mary Johnson")]),
+    ('{"first_name": "John", "last_name": "Smith"}', [("PERSON", "John"), ("PERSON", "Smith")]),
+    ('name="张伟"', [("PERSON", "张伟")]),
+    # function calls, identifiers, places, organisations and other fields stay
+    ('{"name": "get_weather", "arguments": {"city": "Paris"}}', []), ('{"username":"Alice"}', []),
+    ('{"product_name": "Widget"}', []), ('{"name":"北京市"}', []), ('{"name":"协和医院"}', []),
+    ('{"name":"Table"}', []),
+])
+def test_name_fields_of_json_tool_turns(analyzer, text, want):
+    """Found in testing: a tool turn ``{"name":"王小明","phone":"13900139000",...}`` had its phone, e-mail and
+    address scrubbed but kept the name (no cue phrase), and the assistant's "好的王小明" with it."""
+    assert hits(analyzer, text) == want

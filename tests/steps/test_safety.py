@@ -85,3 +85,17 @@ def test_allow_phrases_from_user_lexicon(tmp_path):
     assert SafetyGate().check("单位要求做毒品检测") == ["drugs"]
     assert SafetyGate([str(extra)]).check("单位要求做毒品检测") == []
     assert "allow" not in SafetyGate().lexicons
+
+
+def test_lexicon_error_names_the_line(tmp_path):
+    """Found in testing: a 'category<TAB>term' file with one line lacking its TAB failed with "category 'lex' is
+    not one of ..." (the file name's stem), naming neither the line nor the missing TAB."""
+    f = tmp_path / "lex.tsv"
+    f.write_text("violence\tfoo bar\nbadline-without-tab\n", encoding="utf-8")
+    with pytest.raises(ForgeError, match=r"lex.tsv: line 2 has no TAB, so its category would be the file "
+                                         r"name's, 'lex'"):
+        load_lexicons([str(f)])
+    g = tmp_path / "lex2.tsv"
+    g.write_text("# comment\nviolenze\tfoo\n", encoding="utf-8")
+    with pytest.raises(ForgeError, match=r"lex2.tsv: line 2: category 'violenze' is not one of"):
+        load_lexicons([str(g)])

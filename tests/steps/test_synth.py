@@ -224,3 +224,13 @@ def test_faq_with_only_a_header_says_so(tmp_path):
     f.write_text("question,answer\n", encoding="utf-8")
     with pytest.raises(ForgeError, match="holds no FAQ row"):
         read_faq(f)
+
+
+def test_lang_flag_with_a_region_subtag_means_the_language(kb):
+    # found by testing: --lang zh-CN compared "zh" (detected) with "zh-CN" and rejected every question
+    counters = {}
+    cfg = SynthConfig(kb=[str(kb)], expand_intents=1, multi_turn_ratio=0.0, model="m", max_jaccard=0.8, lang="zh-CN")
+    out = synthesize(SEEDS, load_kb([str(kb)]), SynthBackend(), cfg,
+                     lambda k, n=1: counters.__setitem__(k, counters.get(k, 0) + n))
+    assert [d.messages[0].content for d in out] == ["头痛时止痛药每月能吃几天？", "长期伏案头痛是什么原因？"]
+    assert all(d.lang == "zh" for d in out) and counters["rejected.lang_changed"] == 1  # the English one only

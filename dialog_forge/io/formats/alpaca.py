@@ -42,9 +42,9 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
     return Parsed(
         messages=msgs,
         source_id=source_id(obj),
-        domain=str_or_none(obj.get("domain")),
-        task=str_or_none(obj.get("task")),
-        lang=str_or_none(obj.get("lang")),
+        domain=str_or_none(obj.get("domain"), "domain"),
+        task=str_or_none(obj.get("task"), "task"),
+        lang=str_or_none(obj.get("lang"), "lang"),
         created_at=obj.get(opts.time_field) if opts.time_field else obj.get("created_at"),
         meta=extra_meta(obj, used),
     )

@@ -93,6 +93,16 @@ def text_of(value: Any, where: str) -> str:
     raise SchemaError("invalid_content", f"{where}: content must be a string, got {type(value).__name__} {value!r:.40}")
 
 
+def turn_name(value: Any, where: str) -> str | None:
+    """A turn's ``name`` (speaker or tool): a string, a number as its text, or ``None``; anything else
+    raises ``SchemaError('schema')`` (it used to be dropped without a word)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise SchemaError("schema", f"{where}: name must be a string, got {type(value).__name__} {value!r:.40}")
+
+
 def source_id(obj: dict[str, Any]) -> str | None:
     """The record's own id, if it has one (``id``, ``conversation_id``, ``uid``), as a string."""
     for key in ("id", "conversation_id", "uid"):
@@ -107,8 +117,12 @@ def extra_meta(obj: dict[str, Any], used: set[str]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in used}
 
 
-def str_or_none(v: Any) -> str | None:
+def str_or_none(v: Any, key: str = "value") -> str | None:
+    """A text field (domain, task, lang, id column): numbers become their text, blank becomes ``None``; an
+    object or a list raises ``SchemaError('schema')`` naming ``key`` (its Python repr would be kept as text)."""
     if v is None:
         return None
+    if isinstance(v, (dict, list)):
+        raise SchemaError("schema", f"field {key!r} must be a string, got {type(v).__name__} {v!r:.40}")
     s = str(v).strip()
     return s or None

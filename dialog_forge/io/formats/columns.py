@@ -39,10 +39,10 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
     meta = {k: obj[c] for k, c in cmap.items() if k not in CORE}
     return Parsed(
         messages=msgs,
-        source_id=str_or_none(obj[cmap["id"]]) if "id" in cmap else None,
-        domain=str_or_none(obj[cmap["domain"]]) if "domain" in cmap else None,
-        task=str_or_none(obj[cmap["task"]]) if "task" in cmap else None,
-        lang=str_or_none(obj[cmap["lang"]]) if "lang" in cmap else None,
+        source_id=str_or_none(obj[cmap["id"]], cmap["id"]) if "id" in cmap else None,
+        domain=str_or_none(obj[cmap["domain"]], cmap["domain"]) if "domain" in cmap else None,
+        task=str_or_none(obj[cmap["task"]], cmap["task"]) if "task" in cmap else None,
+        lang=str_or_none(obj[cmap["lang"]], cmap["lang"]) if "lang" in cmap else None,
         created_at=created if created not in ("", None) else None,
         meta=meta,
     )

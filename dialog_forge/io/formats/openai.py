@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from ...schema import Message, SchemaError
-from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of
+from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of, turn_name
 
 USED = {"messages", "id", "conversation_id", "uid", "domain", "task", "lang", "format"}
 
@@ -36,14 +36,13 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
             # function_call turns carry it), so the tool result that follows is not left without its call
             call_text = orjson.dumps(calls).decode()
             content = content + "\n" + call_text if content.strip() else call_text
-        name = t.get("name")
-        msgs.append(Message(role, content, name if isinstance(name, str) else None))
+        msgs.append(Message(role, content, turn_name(t.get("name"), f"message {i}")))
     return Parsed(
         messages=msgs,
         source_id=source_id(obj),
-        domain=str_or_none(obj.get("domain")),
-        task=str_or_none(obj.get("task")),
-        lang=str_or_none(obj.get("lang")),
+        domain=str_or_none(obj.get("domain"), "domain"),
+        task=str_or_none(obj.get("task"), "task"),
+        lang=str_or_none(obj.get("lang"), "lang"),
         created_at=obj.get(opts.time_field) if opts.time_field else obj.get("created_at"),
         meta=extra_meta(obj, USED | ({opts.time_field} if opts.time_field else {"created_at"})),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...schema import Message, SchemaError
-from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of
+from .base import FormatOptions, Parsed, extra_meta, norm_role, source_id, str_or_none, text_of, turn_name
 
 USED = {"conversations", "conversation", "system", "id", "conversation_id", "uid", "domain", "task", "lang", "format"}
 
@@ -33,14 +33,13 @@ def convert(obj: dict[str, Any], opts: FormatOptions) -> Parsed:
         raw_role = t.get("from", t.get("role"))
         role = norm_role(raw_role, i, opts)
         content = text_of(t.get("value", t.get("content")), f"turn {i}")
-        name = t.get("name")
-        msgs.append(Message(role, content, name if isinstance(name, str) else None))
+        msgs.append(Message(role, content, turn_name(t.get("name"), f"turn {i}")))
     return Parsed(
         messages=msgs,
         source_id=source_id(obj),
-        domain=str_or_none(obj.get("domain")),
-        task=str_or_none(obj.get("task")),
-        lang=str_or_none(obj.get("lang")),
+        domain=str_or_none(obj.get("domain"), "domain"),
+        task=str_or_none(obj.get("task"), "task"),
+        lang=str_or_none(obj.get("lang"), "lang"),
         created_at=obj.get(opts.time_field) if opts.time_field else obj.get("created_at"),
         meta=extra_meta(obj, USED | ({opts.time_field} if opts.time_field else {"created_at"})),
     )

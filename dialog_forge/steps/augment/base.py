@@ -63,7 +63,7 @@ def record_lang(record: Dialogue) -> str | None:
     return detect_lang(record.text())
 
 
-LANG_NAMES = {"zh": "Chinese (Simplified)", "en": "English"}
+LANG_NAMES = {"zh": "Chinese (Simplified)", "en": "English", "ja": "Japanese", "ko": "Korean"}
 
 
 def lang_name(lang: str | None) -> str:

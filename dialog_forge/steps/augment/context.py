@@ -2,24 +2,48 @@
 
 * Rule-based (``--context-mode rules``, the default with ``--backend rules``): within a batch, a
   single-turn record (one user turn, one assistant turn, optional system prompt) is prefixed with the
-  exchange of another single-turn record of the same domain and language whose user turn is on a close
-  topic: embedding cosine of the two user turns in ``[--context-min-sim, --context-max-sim)`` (default
-  [0.5, 0.95): related, but not a duplicate) and shared topic words (:func:`topic_overlap` at least
-  ``--context-min-overlap``, default 0.1). The closest partners are used first, ``--n`` at most, and the
-  record's own system prompt stays in front. The pool is the batch, so ``--batch-size`` bounds it.
+  exchange of another single-turn record of the same domain and language on a close topic. Two tests,
+  both required:
+
+  - lexical topic similarity (:func:`.topic.pair_topic_similarity`: TF-IDF cosine of character
+    1-2-grams for Chinese, words otherwise, IDF over the batch so that question templates shared by many
+    records weigh little; mean of the user-turn and assistant-turn cosines) at least
+    ``--context-min-topic`` for the record's language (default ``zh=0.24,en=0.1,*=0.24``, see
+    :data:`.topic.DEFAULT_MIN_TOPIC`). This is what keeps unrelated Chinese questions apart: the
+    English-centred embedding model rates most Chinese pairs as similar;
+  - embedding cosine of the two user turns in ``[--context-min-sim, --context-max-sim)`` (default
+    [0.5, 0.95): related, but not a duplicate).
+
+  The two user turns must also share a specific term (:meth:`.topic.TopicIndex.shared_specific`: a Han
+  character pair or a word that is no generic modifier such as 原发性 / 老年 / 障碍 and that few user turns
+  of the batch hold; counter ``context_partner_no_specific_term``): a sum of moderately common terms is
+  not one topic. A partner is also skipped when the two user turns share nothing but a frame
+  (:func:`.topic.template_only`, :func:`.topic.slot_pair`, counter ``context_partner_template_only``:
+  "X的影像学检查有些什么？" with another X, "X忘记吃了怎么办？我在吃X" with another X), or when its turns hold
+  PII the record's turns do not (``context_partner_pii``; the earlier exchange becomes part of the new
+  dialogue). Only exchanges with a letter or Han character in both turns take part (:func:`chainable`,
+  counter ``context_no_content``), and "same language" keeps Traditional and Simplified Chinese apart
+  (:func:`chain_lang`); Japanese is ``ja``, not ``zh`` (:func:`.quality.detect_lang`).
+
+  Partners are tried closest topic first (ties in batch order, so the result is deterministic), ``--n`` at
+  most, and the record's own system prompt stays in front. The pool is the batch, so ``--batch-size``
+  bounds it (and the IDF is the batch's: tiny batches cannot tell template words from topic words).
 * Generative (``--context-mode generate``, the default with a model backend): the ``context_followup``
   template asks for follow-up exchanges (a JSON list of ``{"user", "assistant"}``) appended after the
   record's turns.
 
-A new dialogue is only kept when it stays coherent: the added user turn must be on topic (cosine to the
-record's user turn at least ``--context-min-sim``, else reason ``incoherent``), and the added turns then go
-through the variant check (identical / near copy / language / new PII) against the record's user turn.
+A new dialogue is only kept when it stays coherent: a rule-based partner must pass both tests above (else
+the record simply gets no context variant: counters ``context_no_partner``, ``context_partner_low_cosine``,
+``context_partner_too_similar``); a generated follow-up must be on topic (embedding cosine to the record's
+user turn at least ``--context-min-sim``, else reason ``incoherent``; only the embedding guards this mode,
+so name a multilingual ``--embedding-model`` for Chinese data). The added turns then go through the
+variant check (identical / near copy / language / new PII) against the record's user turn.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-import unicodedata
 
 import numpy as np
 
@@ -27,36 +51,8 @@ from ...models import embedding
 from ...schema import Dialogue, Message
 from .base import OpContext, Variant, record_lang, render_dialogue_prompt
 from .prompting import load_template, parse_json_list
-
-
-#: Chinese function bigrams and English function words that say nothing about the topic.
-_ZH_STOP = frozenset("怎么 什么 可以 需要 请问 你好 您好 这是 一下 是否 如何 为什 么会 能不 不能 我的 我们 "
-                     "吗？ 一个 有没 没有 这个 那个 是不 不是 应该 现在 已经 还是 就是 可能 问一 想问 有什 么办 怎样 "
-                     "多少 谢谢".split())
-_EN_STOP = frozenset("the and for you your what how can with this that are was have does did from will there about "
-                     "into when where which who why would could should please any some its it's they them then than "
-                     "also just more most very much many not but our out get got has had being been".split())
-
-
-def content_terms(text: str) -> set[str]:
-    """Topic terms of ``text``: adjacent Han character pairs and Latin words of 3+ letters (case folded),
-    without the function words above."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    out = set()
-    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff]+", t):
-        out.update(run[i:i + 2] for i in range(len(run) - 1))
-    out.update(w for w in re.findall(r"[a-z]{3,}", t))
-    return out - _ZH_STOP - _EN_STOP
-
-
-def topic_overlap(a: str, b: str) -> float:
-    """Overlap coefficient |A∩B| / min(|A|, |B|) of the :func:`content_terms` of two texts (0 when either
-    has none). A guard next to the embedding cosine: English-centred embedding models rate most Chinese
-    pairs as similar, shared topic words do not lie."""
-    ta, tb = content_terms(a), content_terms(b)
-    if not ta or not tb:
-        return 0.0
-    return len(ta & tb) / min(len(ta), len(tb))
+from .quality import pii_values
+from .topic import TopicIndex, min_topic_for, slot_pair, template_only
 
 
 def single_turn(rec: Dialogue) -> bool:
@@ -82,44 +78,106 @@ def context_variants(items: list[tuple[int, Dialogue]], ctx: OpContext, pool: li
     return _rules(singles, ctx, pool) if mode == "rules" else _generate(singles, ctx)
 
 
+#: Items whose rows are scored at once (bounds memory: ``BLOCK x batch`` floats per matrix).
+BLOCK = 256
+_CONTENT = re.compile(r"[^\W\d_]")  # a letter or a Han character
+
+
+def chainable(rec: Dialogue) -> bool:
+    """:func:`single_turn` and both turns hold at least one letter or Han character: an exchange such as
+    ``"胃痛怎么办" / "。"`` or ``"?" / "👍"`` is no context for another question (counter
+    ``context_no_content``)."""
+    return single_turn(rec) and all(_CONTENT.search(m.content) for m in rec.messages if m.role != "system")
+
+
+def chain_lang(rec: Dialogue) -> str | None:
+    """The language two records must share to be chained: :func:`.base.record_lang`, with Chinese split by
+    script (``zh-hant`` when OpenCC's t2s changes at least 2 and at least a tenth of the Han characters),
+    so a Traditional-script exchange is never put in front of a Simplified one or the other way round."""
+    lang = record_lang(rec)
+    if lang != "zh":
+        return lang
+    text = "".join(m.content for m in rec.messages if m.role != "system")
+    han = len(_HAN.findall(text))
+    changed = sum(a != b for a, b in zip(text, _t2s().convert(text)))
+    return "zh-hant" if changed >= 2 and changed * 10 >= han else "zh"
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
 def _rules(items, ctx: OpContext, pool: list[Dialogue]) -> list[Variant]:
     cfg = ctx.config
-    cands = [(j, r) for j, r in enumerate(pool) if single_turn(r)]
+    ok = [(i, r) for i, r in items if chainable(r)]
+    ctx.count("context_no_content", len(items) - len(ok))
+    items = ok
+    cands = [(j, r) for j, r in enumerate(pool) if chainable(r)]
+    if not items or len(cands) < 2:
+        ctx.count("context_no_partner", len(items))
+        return []
     users = [r.turns("user")[0] for _, r in cands]
+    answers = [r.turns("assistant")[0] for _, r in cands]
     vecs = embedding.encode(users, cfg.embedding_model)
     pos = {j: k for k, (j, _) in enumerate(cands)}
-    langs = [record_lang(r) for _, r in cands]
-    sims = vecs @ vecs.T if len(cands) else np.zeros((0, 0))
+    langs = [chain_lang(r) for _, r in cands]
+    index = TopicIndex(users, answers)
+    pii: dict[int, set] = {}
+
+    def pii_of(k: int) -> set:
+        if k not in pii:
+            pii[k] = pii_values(users[k] + "\n" + answers[k], langs[k] if langs[k] in ("zh", "en") else None)
+        return pii[k]
+
     out = []
-    for idx, rec in items:
-        k = pos[idx]
-        order = np.argsort(-sims[k], kind="stable")
-        used = 0
-        for o in order:
-            if used >= cfg.n:
-                break
-            s = float(sims[k, o])
-            _j, partner = cands[o]
-            if o == k or partner.domain != rec.domain or langs[o] != langs[k]:
-                continue
-            if s >= cfg.context_max_sim:
-                ctx.count("context_partner_too_similar", 1)
-                continue
-            if s < cfg.context_min_sim:
-                break  # sorted: every later partner is further off topic
-            ov = topic_overlap(users[k], users[o])
-            if ov < cfg.context_min_overlap:
-                ctx.count("context_partner_low_overlap", 1)
-                continue
-            system, turns = _split(rec)
-            _, earlier = _split(partner)
-            msgs = system + [Message(m.role, m.content, m.name) for m in earlier] + turns
-            out.append(Variant(idx, msgs, "context", {"mode": "rules", "partner_id": partner.id,
-                                                      "similarity": round(s, 3), "overlap": round(ov, 3)},
-                               rec.turns("user")[0], earlier[0].content, check_as="context_rules"))
-            used += 1
-        if not used:
-            ctx.count("context_no_partner", 1)
+    for start in range(0, len(items), BLOCK):
+        block = items[start:start + BLOCK]
+        ks = [pos[idx] for idx, _ in block]
+        topics, sims = index.rows(ks), vecs[ks] @ vecs.T
+        for (idx, rec), k, topic, sim in zip(block, ks, topics, sims, strict=True):
+            least = min_topic_for((langs[k] or "*").split("-")[0], cfg.context_min_topic)
+            order = np.lexsort((np.arange(len(cands)), -topic))  # closest topic first, ties by batch order
+            used = 0
+            for o in order:
+                if used >= cfg.n:
+                    break
+                t, s = float(topic[o]), float(sim[o])
+                _j, partner = cands[o]
+                if o == k or partner.domain != rec.domain or langs[o] != langs[k]:
+                    continue
+                if t < least:
+                    break  # sorted: every later partner is further off topic
+                if s >= cfg.context_max_sim:
+                    ctx.count("context_partner_too_similar", 1)
+                    continue
+                if s < cfg.context_min_sim:
+                    ctx.count("context_partner_low_cosine", 1)
+                    continue
+                shared = index.shared_specific(k, o)
+                if not shared:
+                    ctx.count("context_partner_no_specific_term", 1)  # only generic/frequent terms in common
+                    continue
+                if template_only(users[k], users[o]) or slot_pair(users[k], users[o]):
+                    ctx.count("context_partner_template_only", 1)  # same frame, different complaint
+                    continue
+                if pii_of(o) - pii_of(k):
+                    ctx.count("context_partner_pii", 1)  # its turns would bring PII the record lacks
+                    continue
+                system, turns = _split(rec)
+                _, earlier = _split(partner)
+                msgs = system + [Message(m.role, m.content, m.name) for m in earlier] + turns
+                out.append(Variant(idx, msgs, "context", {"mode": "rules", "partner_id": partner.id,
+                                                          "similarity": round(s, 3), "topic": round(t, 3)},
+                                   rec.turns("user")[0], earlier[0].content, check_as="context_rules"))
+                used += 1
+            if not used:
+                ctx.count("context_no_partner", 1)
     return out
 
 

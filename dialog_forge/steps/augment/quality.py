@@ -12,7 +12,8 @@ identical      equal to the source after :func:`normalize` (NFKC, case folded, n
 protected_lost a placeholder (``<PHONE_NUMBER>``...) of the source is missing, or the digit sequence
                changed (noise and rule-based ops only; a paraphrase may legitimately reorder numbers,
                so for model ops only placeholders are checked)
-lang_changed   :func:`detect_lang` of source and variant differ (both must be decidable)
+lang_changed   :func:`detect_lang` of source and variant differ (both must be decidable; for context
+               variants two turns that both hold Han characters count as the same language)
 new_pii        the variant holds a PII value (e-mail, phone, id/card number, URL) the source does not
 near_copy      character-bigram Jaccard (:func:`char_jaccard`) > ``max_jaccard`` (default 0.9)
 drift          embedding cosine to the source < ``min_cosine`` (default 0.7)
@@ -64,6 +65,8 @@ PII_PATTERNS: dict[str, re.Pattern] = {
 _STRIP = re.compile(r"[\W_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")  # hiragana, katakana (not the shared marks ・ー)
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3131-\u318e]")
 
 
 def normalize(text: str) -> str:
@@ -84,10 +87,19 @@ def char_jaccard(a: str, b: str, n: int = 2) -> float:
 
 
 def detect_lang(text: str) -> str | None:
-    """``zh`` when Han characters are at least a quarter of the letters (Han + Latin), ``en`` when there
-    are Latin letters and no Han character, ``None`` when undecidable (digits, emoji, punctuation)."""
+    """``ja`` when kana are at least 2 and at least a fifth as many as the Han characters (kanji), ``ko``
+    for mostly Hangul text, ``zh`` when Han characters are at least a quarter of the letters (Han +
+    Latin), ``en`` when there are Latin letters and no Han character, ``None`` when undecidable (digits,
+    emoji, punctuation). Japanese must not pass for Chinese: its kanji would otherwise make it ``zh``
+    (rule-based ``context`` would chain it with Chinese records, ``backtranslate`` send it to a zh model)."""
     han = len(_HAN.findall(text))
     latin = len(_LATIN.findall(text))
+    kana = len(_KANA.findall(text))
+    hangul = len(_HANGUL.findall(text))
+    if hangul >= 2 and hangul >= han + kana and hangul * 4 >= latin:
+        return "ko"
+    if kana >= 2 and kana * 5 >= han and (han + kana) * 4 >= latin:
+        return "ja"
     if han and han * 4 >= latin:
         return "zh"
     if latin >= 2 and not han:
@@ -95,6 +107,26 @@ def detect_lang(text: str) -> str | None:
     if han or latin:
         return "zh" if han * 4 >= latin else "en"
     return None
+
+
+def _same_script_family(a: str, b: str) -> bool:
+    """True when both texts hold Han characters: for context variants, whose two turns are separate
+    questions of records already matched by language, a Chinese question that is mostly Latin letters
+    ("HBsAg阳性HBsAb阴性……") is still Chinese, not a language change."""
+    return bool(_HAN.search(a)) and bool(_HAN.search(b))
+
+
+def lang_matches(text: str, lang: str | None) -> bool:
+    """True when ``text`` may be in ``lang`` (a primary subtag: ``zh``, ``en``, ``ja``...): no ``lang``, an
+    undecidable text, :func:`detect_lang` agreeing, or ``lang == "zh"`` and the text holds Han characters
+    without being Japanese or Korean (a Chinese question that is mostly Latin letters, "HBsAg+ HBeAb+
+    是什么意思", is still Chinese)."""
+    if not lang:
+        return True
+    got = detect_lang(text)
+    if got in (None, lang):
+        return True
+    return lang == "zh" and got == "en" and bool(_HAN.search(text))
 
 
 def digits(text: str) -> str:
@@ -191,7 +223,7 @@ class VariantChecker:
         if op in RULE_OPS and digits(src) != digits(var):
             return "protected_lost"
         ls, lv = detect_lang(src), detect_lang(var)
-        if ls and lv and ls != lv:
+        if ls and lv and ls != lv and not (op in CONTEXT_OPS and _same_script_family(src, var)):
             return "lang_changed"
         if pii_values(var, lv) - pii_values(src, ls):
             return "new_pii"

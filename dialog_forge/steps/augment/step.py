@@ -16,6 +16,7 @@ with ``--no-keep-original`` an original that got variants is rejected as ``repla
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from typing import Literal
@@ -64,9 +65,11 @@ class _AugmentFields(StepConfig):
                      "for follow-ups; 'auto' = rules with --backend rules, else generate.")
     context_min_sim: float = cfg_field(
         0.5, help="context: least embedding cosine between the joined user turns (on topic).")
-    context_min_overlap: float = cfg_field(
-        0.1, help="context (rules): least share of topic words (Han character pairs, English words) the two "
-                  "user turns have in common (overlap coefficient, 0-1).")
+    context_min_topic: dict[str, float] = cfg_field(
+        {}, help="context (rules): least lexical topic similarity (TF-IDF cosine of Han character 1-2-grams / "
+                 "words, IDF over the batch; mean of user and assistant turns) per language, LANG=VALUE with an ISO "
+                 "639 code (zh-CN counts as zh) or * for any other; unnamed languages keep the defaults "
+                 "zh=0.24,en=0.1,*=0.24. Raise it for fewer, closer chains.")
     context_max_sim: float = cfg_field(
         0.95, help="context (rules): partners at or above this cosine are near duplicates and not used.")
     prompt_file: dict[str, str] = cfg_field(
@@ -124,6 +127,18 @@ class AugmentStep(Step):
             raise ForgeError(f"--ratio must be between 0 and 1, got {c.ratio}")
         if not 0 < c.rate <= 1:
             raise ForgeError(f"--rate must be in (0, 1], got {c.rate}")
+        bad = {k: v for k, v in c.context_min_topic.items() if not 0 <= v <= 1}
+        topic = {}
+        for k, v in c.context_min_topic.items():
+            key = k.strip() if k.strip() == "*" else k.strip().lower().replace("_", "-").split("-")[0]
+            if not re.fullmatch(r"[a-z]{2,3}|\*", key):
+                raise ForgeError(f"--context-min-topic {k}={v}: {k!r} is not a language code; name languages "
+                                 "by ISO 639 code (zh, en, ja...) or '*' for any other, e.g. zh=0.24,en=0.1")
+            topic[key] = v  # zh-CN, ZH and zh_Hans all mean zh, as record languages do
+        c.context_min_topic = topic
+        if bad:
+            raise ForgeError(f"--context-min-topic {','.join(f'{k}={v}' for k, v in bad.items())}: each value "
+                             "must be between 0 and 1, e.g. zh=0.24,en=0.1")
         for op in c.prompt_file:
             if op not in ("paraphrase", "context"):
                 raise ForgeError(f"--prompt-file {op}=...: templates exist for paraphrase and context only")
@@ -218,12 +233,18 @@ class AugmentStep(Step):
             self._backend.close()
         return BatchResult()
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, int | float]:
+        """The counters for the stats, numbers only: the step's counters, the before/after table flattened
+        as ``report.<before|after>.<figure>`` (``report.before.records``...), the PII detector used as
+        ``pii_detector.<presidio|regex>: 1``, and with a model backend its counts under ``backend``
+        (``{"requests": .., "cache_hits": .., "retries": .., "failures": ..}``, as the other steps nest
+        their counts). The table itself: :meth:`report_table`."""
         out = dict(self.counters)
-        out["report"] = self.report_table()
-        out["pii_detector"] = pii_detector()
+        for col, figures in self.report_table().items():
+            out.update({f"report.{col}.{k}": v for k, v in figures.items() if isinstance(v, (int, float))})
+        out[f"pii_detector.{pii_detector()}"] = 1
         if self._backend is not None:
-            out["backend"] = self._backend.stats.to_dict()
+            out["backend"] = self._backend.stats.to_dict()  # counts only (requests, cache_hits, retries...)
         return out
 
 

@@ -7,6 +7,7 @@ Modules, in the order a record meets them:
 * :mod:`.shingles` -- CJK character n-grams and word n-grams in one pass, with a fallback shingle;
 * :mod:`.minhash` -- vectorised MinHash signatures and LSH banding (datasketch's parameters);
 * :mod:`.verify` -- exact Jaccard (or rapidfuzz ratio) of every candidate pair;
+* :mod:`.spill` -- held records and shingle sets on disk, read back lazily (memory bounded by signatures);
 * :mod:`.clusters` -- union-find over verified pairs and the keep policies;
 * :mod:`.semantic` -- sentence-embedding cosine pairs, blockwise;
 * :mod:`.decontam` -- long n-gram and MinHash overlap with ``--against`` sets;

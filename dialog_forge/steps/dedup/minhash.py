@@ -25,6 +25,8 @@ outside memory (datasketch's Redis storage, which unpickles, is never used).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Largest number of matrix cells (shingles x permutations) built at once.
@@ -71,25 +73,42 @@ def signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.ndarra
     used). Returns ``uint32`` of shape ``(len(hash_arrays), num_perm)``. Raises ``ValueError`` if a record
     has no shingle (an empty text must never reach MinHash).
     """
-    a, b = perms
     n = len(hash_arrays)
+    if n == 0:
+        return np.empty((0, perms[0].shape[0]), dtype=np.uint32)
+    lengths = np.fromiter((len(h) for h in hash_arrays), dtype=np.int64, count=n)
+    return signatures_flat(np.concatenate(hash_arrays), lengths, perms)
+
+
+def signatures_flat(hashes: np.ndarray, lengths: np.ndarray, perms: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`signatures` of records given back to back: ``hashes`` ``uint64`` (``lengths[i]`` values of
+    record ``i`` one after another, e.g. the sets of :func:`~.shingles.batch_shingle_sets`).
+    Returns ``uint32`` ``(len(lengths), num_perm)``; raises ``ValueError`` if a record has no shingle."""
+    a, b = perms
+    n = lengths.shape[0]
     out = np.empty((n, a.shape[0]), dtype=np.uint32)
     if n == 0:
         return out
-    lengths = np.fromiter((len(h) for h in hash_arrays), dtype=np.int64, count=n)
     if (lengths == 0).any():
         raise ValueError(f"record {int(np.argmin(lengths))} has no shingles; empty texts must not reach MinHash")
     max_rows = max(1, CHUNK_ELEMENTS // a.shape[0])
+    ends = np.cumsum(lengths)
+    h_all = fmix32((hashes & _M32).astype(np.uint32))
     start = 0
     while start < n:
-        # grow the chunk while its shingles fit (always at least one record)
-        stop, rows = start, 0
-        while stop < n and (stop == start or rows + lengths[stop] <= max_rows):
-            rows += int(lengths[stop])
-            stop += 1
-        h = np.concatenate(hash_arrays[start:stop]) & _M32
-        h = fmix32(h.astype(np.uint32))
-        m = np.multiply.outer(h, a)
+        # as many records as fit max_rows shingles (always at least one)
+        base = int(ends[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + max_rows, side="right")))
+        if int(ends[start]) - base > max_rows:  # one record longer than a chunk: its minimum chunk by chunk
+            sig = np.full(a.shape[0], np.iinfo(np.uint32).max, dtype=np.uint32)
+            for lo in range(base, int(ends[start]), max_rows):
+                m = np.multiply.outer(h_all[lo:min(lo + max_rows, int(ends[start]))], a)
+                m += b
+                np.minimum(sig, m.min(axis=0), out=sig)
+            out[start] = sig
+            start += 1
+            continue
+        m = np.multiply.outer(h_all[base:int(ends[stop - 1])], a)
         m += b
         offsets = np.zeros(stop - start, dtype=np.int64)
         np.cumsum(lengths[start:stop - 1], out=offsets[1:])
@@ -127,7 +146,7 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int, seed: int = 1) -> np.ndar
     equal keys, and unequal bands collide with probability ~2^-64 (a collision only adds a candidate
     that verification then rejects)."""
     n = sigs.shape[0]
-    c = np.random.RandomState(seed + 7919).randint(0, 1 << 62, rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    c = np.random.RandomState((seed + 7919) % (1 << 32)).randint(0, 1 << 62, rows, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
     x = sigs[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
     x *= c
     return fmix64(x.sum(axis=2, dtype=np.uint64))
@@ -152,6 +171,12 @@ def estimate_floor(threshold: float, num_perm: int) -> float:
     return threshold - 4.5 * float(np.sqrt(threshold * (1.0 - threshold) / num_perm))
 
 
+@functools.lru_cache(maxsize=MAX_BUCKET_PAIRS + 1)
+def _triu(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.triu_indices(size, 1)``, cached (buckets of one size recur thousands of times)."""
+    return np.triu_indices(size, 1)
+
+
 def candidate_pairs(keys: np.ndarray, counters: dict | None = None) -> np.ndarray:
     """Candidate pairs from band keys ``(n, bands)``: ``int64`` array ``(k, 2)`` with ``i < j``, sorted,
     unique. Records in one bucket are paired all-with-all up to :data:`MAX_BUCKET_PAIRS` members; a larger
@@ -173,7 +198,7 @@ def candidate_pairs(keys: np.ndarray, counters: dict | None = None) -> np.ndarra
         for s, size in zip(starts[sizes > 2], sizes[sizes > 2]):
             members = np.sort(order[s:s + size])
             if size <= MAX_BUCKET_PAIRS:
-                ii, jj = np.triu_indices(size, 1)
+                ii, jj = _triu(int(size))
             else:
                 if counters is not None:
                     counters["lsh_large_buckets"] = counters.get("lsh_large_buckets", 0) + 1
@@ -182,7 +207,18 @@ def candidate_pairs(keys: np.ndarray, counters: dict | None = None) -> np.ndarra
             codes.append(members[ii] * n + members[jj])
     if not codes:
         return np.zeros((0, 2), dtype=np.int64)
-    u = np.sort(np.concatenate(codes).astype(np.int64))  # sort + mask: np.unique is slow on large int64
+    # sort + mask, in place where possible (np.unique is slow on large int64 and copies more): the peak is
+    # about twice the 8-byte codes of all bands, which matters when a corpus yields tens of millions
+    u = np.concatenate(codes).astype(np.int64, copy=False)
+    del codes
+    u.sort()
     if u.shape[0] > 1:
-        u = u[np.concatenate(([True], u[1:] != u[:-1]))]
-    return np.stack((u // n, u % n), axis=1)
+        keep = np.empty(u.shape[0], dtype=bool)
+        keep[0] = True
+        np.not_equal(u[1:], u[:-1], out=keep[1:])
+        u = u[keep]
+        del keep
+    out = np.empty((u.shape[0], 2), dtype=np.int64)
+    np.floor_divide(u, n, out=out[:, 0])
+    np.remainder(u, n, out=out[:, 1])
+    return out

@@ -18,6 +18,37 @@ import numpy as np
 DEFAULT_BLOCK = 1024
 
 
+def cjk_share(texts: list[str]) -> float:
+    """Share of the non-space characters of ``texts`` that are CJK (Han, kana, Hangul); 0.0 for no text."""
+    total = cjk = 0
+    for t in texts:
+        for ch in t:
+            if ch.isspace():
+                continue
+            total += 1
+            o = ord(ch)
+            if 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF:
+                cjk += 1
+    return cjk / total if total else 0.0
+
+
+def english_model_warning(texts: list[str], model: str | None) -> str | None:
+    """A warning when the English-centred default model (``minilm``) is asked to compare mostly CJK text:
+    it maps Chinese dialogues that differ in their substance (other amounts, other terms) to cosines above
+    0.95, so ``--semantic`` would remove distinct records. ``None`` otherwise."""
+    from ...models.embedding import DEFAULT_EMBEDDING_MODEL
+
+    if (model or DEFAULT_EMBEDDING_MODEL) != DEFAULT_EMBEDDING_MODEL:
+        return None
+    share = cjk_share(texts)
+    if share < 0.3:
+        return None
+    return (f"dedup --semantic: {share:.0%} of the compared text is Chinese/Japanese/Korean, but the default "
+            f"--embedding-model {DEFAULT_EMBEDDING_MODEL} (all-MiniLM-L6-v2) is English-centred and scores "
+            "distinct CJK dialogues (same template, other numbers or terms) above 0.95; check the "
+            "semantic_duplicate rejects, or name a multilingual model with --embedding-model.")
+
+
 def embed(texts: list[str], model: str | None) -> np.ndarray:
     """L2-normalised embeddings ``float32`` ``(len(texts), dim)``; raises ``ForgeError`` when the model
     cannot be loaded (see :func:`dialog_forge.models.embedding.load`)."""

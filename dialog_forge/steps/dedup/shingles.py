@@ -172,6 +172,37 @@ def batch_shingle_hashes(texts: list[str], char_ngram: int = DEFAULT_CHAR_NGRAM,
     return hashes, np.bincount(owner, minlength=len(texts)).astype(np.int64)
 
 
+def batch_shingle_sets(texts: list[str], char_ngram: int = DEFAULT_CHAR_NGRAM,
+                       word_ngram: int = DEFAULT_WORD_NGRAM, *,
+                       normalized: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle *sets* of many texts: ``(values, sizes)``, ``values`` ``uint64`` holding each text's
+    distinct 64-bit shingle hashes in ascending order, one text after another, ``sizes`` ``int64``
+    ``(len(texts),)`` (0 for an empty text). What exact Jaccard compares (:mod:`.verify`) and what
+    MinHash reads (the minimum over a set equals the minimum over its bag of repeats)."""
+    return sorted_sets(*batch_shingle_hashes(texts, char_ngram, word_ngram, normalized=normalized))
+
+
+def sorted_sets(hashes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-record sorted distinct values of grouped ``hashes`` (``lengths[i]`` values of record ``i`` one
+    after another): ``(values, sizes)`` as :func:`batch_shingle_sets` returns them.
+
+    Two sorts and no Python loop: one argsort of the hashes, then a stable sort by owner (a radix sort
+    when the owners fit 16 bits), which keeps every record's hashes ascending."""
+    n = lengths.shape[0]
+    if hashes.shape[0] == 0:
+        return np.zeros(0, dtype=np.uint64), np.zeros(n, dtype=np.int64)
+    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    order = np.argsort(hashes)
+    small = owner[order].astype(np.uint16 if n <= 0xFFFF else np.uint32)
+    order = order[np.argsort(small, kind="stable")]
+    h, o = hashes[order], owner[order]
+    keep = np.empty(h.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(h[1:], h[:-1], out=keep[1:])
+    keep[1:] |= o[1:] != o[:-1]
+    return h[keep], np.bincount(o[keep], minlength=n).astype(np.int64)
+
+
 def _seeded_odd(seed: int, n: int) -> np.ndarray:
     return np.random.RandomState(seed).randint(0, 1 << 62, n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 

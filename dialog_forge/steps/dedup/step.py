@@ -26,18 +26,26 @@ A global step (it must see every record before it can decide), in passes:
        verified MinHash pairs) or ``semantic_duplicate``, with the kept id and their direct similarity
        in the detail. ``--clusters PATH`` writes every cluster of two or more records to Parquet.
 
-Memory: the step holds the records themselves until ``finish`` (the executor takes the kept records as
-one list), plus per record a few numbers (exact-group id, keep-policy fields) and per representative
-its band keys and a 16-bit signature (``8 * bands + 2 * num_perm`` bytes: 424 B at the defaults; the
-signature serves ``--prefilter``). Shingle sets are rebuilt from the held texts for candidate pairs only,
-one chunk of pairs at a time. ``benchmarks/bench_dedup.py`` measures all of it. Deterministic for a given
-``--seed`` and input, whatever the batch size or ``--workers``.
+Memory: bounded by signatures, not texts. The held records go to a spill file as JSON and the
+representatives' shingle sets (built once, for MinHash) to another (:mod:`.spill`, in ``--spill-dir``;
+anonymous files that never outlive the run). In memory stay, per record, its spill offset and id and a
+few numbers (exact-group id, keep-policy fields), and per representative its band keys and a 16-bit
+signature (``8 * bands + 2 * num_perm`` bytes: 424 B at the defaults; the signature serves
+``--prefilter``). Candidate pairs are verified one chunk at a time from the spilled sets, and the kept
+records are read back lazily (:class:`~.spill.SpilledRecords`) as the executor writes them.
+``benchmarks/bench_dedup.py`` measures all of it. Deterministic for a given ``--seed`` and input, whatever
+the batch size or ``--workers``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import threading
 from array import array
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -60,17 +68,19 @@ from .minhash import (
     lsh_params,
     permutations,
     short_signatures,
-    signatures,
+    signatures_flat,
 )
 from .normalize import exact_key, shingle_form
-from .semantic import cosine_pairs, embed
-from .shingles import DEFAULT_CHAR_NGRAM, DEFAULT_WORD_NGRAM, batch_shingle_hashes
+from .semantic import cosine_pairs, embed, english_model_warning
+from .shingles import DEFAULT_CHAR_NGRAM, DEFAULT_WORD_NGRAM, batch_shingle_sets
+from .spill import RecordSpill, SetSpill, SpilledRecords, SpilledRejects
 from .verify import verify_pairs
 from .views import VIEWS, view_text, view_turns
 
 log = logging.getLogger("dialog_forge")
 
 _NO_TIME = int(np.iinfo(np.int64).min)
+_ESTIMATE_CHUNK = 1 << 15  # candidate pairs whose MinHash estimates are computed at once (--prefilter)
 
 
 @dataclass
@@ -118,8 +128,12 @@ class DedupConfig(StepConfig):
     clusters: str | None = cfg_field(None, help="Write the duplicate clusters to this Parquet file (one row per "
                                      "member: cluster, kept_id, id, kept, reason, similarity).")
     seed: int = cfg_field(1, help="Seed of the MinHash permutations (same seed and input, same output).")
-    workers: int = cfg_field(1, help="Processes that shingle and MinHash batches while the input is read "
-                             "(1 = in this process). The result does not depend on it.")
+    workers: int = cfg_field(1, help="Processes that shingle and MinHash batches while the input is read, and "
+                             "threads that verify candidate pairs (1 = all in this process). The result does not "
+                             "depend on it.")
+    spill_dir: str | None = cfg_field(None, help="Folder for the step's temporary spill files (held records as "
+                                      "JSON and shingle sets: about 1 KB + 2 KB a dialogue; never left behind). "
+                                      "Default: the system temp folder ($TMPDIR).")
 
     def __post_init__(self) -> None:
         def bad(flag: str, msg: str) -> ForgeError:
@@ -136,6 +150,8 @@ class DedupConfig(StepConfig):
             raise bad("--semantic-threshold", f"{self.semantic_threshold} must be a cosine in (0, 1].")
         if not 2 <= self.num_perm <= 4096:
             raise bad("--num-perm", f"{self.num_perm} must be between 2 and 4096 (128 is usual).")
+        if not 0 <= self.seed < 2 ** 32:
+            raise bad("--seed", f"{self.seed} must be between 0 and 4294967295 (2**32 - 1).")
         if not 1 <= self.workers <= 256:
             raise bad("--workers", f"{self.workers} must be between 1 and 256.")
         for flag, v in (("--char-ngram", self.char_ngram), ("--word-ngram", self.word_ngram),
@@ -151,6 +167,23 @@ class DedupConfig(StepConfig):
     def effective_lsh_threshold(self) -> float:
         """``lsh_threshold``, else ``max(0.05, threshold - 0.25)``."""
         return self.lsh_threshold if self.lsh_threshold is not None else max(0.05, self.threshold - 0.25)
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Block SIGINT while worker processes are started, so that they inherit it blocked (the signal mask
+    is kept through the exec of the spawn start method): Ctrl-C, sent to the whole process group, then
+    stops the main process alone -- it gets the signal as soon as it is unblocked, so none is lost -- which
+    exits with 130 and no traceback, instead of every worker printing a KeyboardInterrupt traceback of its
+    own. The workers end when the main process does. Only in the main thread (elsewhere a no-op)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _created_us(value: str | None) -> int:
@@ -170,12 +203,12 @@ def sketch(texts: list[str], perms, bands: int, rows: int, seed: int, char_ngram
 
 
 def sketch_full(texts: list[str], perms, bands: int, rows: int, seed: int, char_ngram: int,
-                word_ngram: int, normalized: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """``(band keys, 16-bit signatures)`` of non-empty texts (see :func:`sketch`)."""
-    hashes, lengths = batch_shingle_hashes(texts, char_ngram, word_ngram, normalized=normalized)
-    arrays = np.split(hashes, np.cumsum(lengths)[:-1]) if len(texts) else []
-    sigs = signatures(arrays, perms)
-    return band_keys(sigs, bands, rows, seed), short_signatures(sigs)
+                word_ngram: int, normalized: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(band keys, 16-bit signatures, set values, set sizes)`` of non-empty texts: :func:`sketch` plus
+    the shingle sets (:func:`~.shingles.batch_shingle_sets`) that verification compares."""
+    values, sizes = batch_shingle_sets(texts, char_ngram, word_ngram, normalized=normalized)
+    sigs = signatures_flat(values, sizes, perms)
+    return band_keys(sigs, bands, rows, seed), short_signatures(sigs), values, sizes
 
 
 @register_step
@@ -206,12 +239,21 @@ class DedupStep(Step):
 
     def _reset(self) -> None:
         # per record: compact typed arrays (8 bytes a value), not lists of Python numbers
-        self._records: list[Dialogue] = []
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        sets = getattr(self, "_sets", None)
+        if sets is not None:
+            sets.close()
+        self._spill: RecordSpill | None = None  # held records (handed to SpilledRecords by finish)
+        self._sets: SetSpill | None = None      # shingle sets of the representatives
         self._group = array("q")             # exact group per record, -1 for an empty view
         self._group_of_key: dict[bytes, int] = {}
         self._reps = array("q")              # representative record of each exact group
-        # per batch: (band keys, 16-bit signatures) of its new representatives, or a Future of them
-        self._sketches: list[Any] = []
+        # per batch: band keys and 16-bit signatures of its new representatives; Futures not yet stored
+        self._keys: list[np.ndarray] = []
+        self._sigs: list[np.ndarray] = []
+        self._pending: deque = deque()
         self._pool = None
         self._score = array("d")
         self._asst = array("q")
@@ -221,9 +263,14 @@ class DedupStep(Step):
     # -- set-up: the against-sets ----------------------------------------------------------------
     def setup(self) -> None:
         c: DedupConfig = self.config  # type: ignore[assignment]
+        if c.spill_dir is not None and not os.path.isdir(c.spill_dir):
+            raise ForgeError(f"forge dedup --spill-dir {c.spill_dir}: not a folder; create it or name another.")
         if c.clusters:
             from pathlib import Path
 
+            if Path(c.clusters).expanduser().is_dir():
+                raise ForgeError(f"forge dedup --clusters {c.clusters}: is a folder; name a file, e.g. "
+                                 f"{Path(c.clusters) / 'clusters.parquet'}.")
             parent = Path(c.clusters).expanduser().resolve().parent
             if not parent.is_dir():
                 raise ForgeError(f"forge dedup --clusters {c.clusters}: folder {parent} does not exist; create it "
@@ -254,6 +301,15 @@ class DedupStep(Step):
         c: DedupConfig = self.config  # type: ignore[assignment]
         res = BatchResult()
         new_texts: list[str] = []
+        if self._spill is None:
+            try:
+                self._spill = RecordSpill(c.spill_dir)
+                if c.threshold < 1.0:
+                    self._sets = SetSpill(c.spill_dir)
+            except OSError as e:
+                raise ForgeError(f"forge dedup --spill-dir {c.spill_dir or '(system temp folder)'}: cannot create "
+                                 f"a temporary file there ({e.strerror}); name a writable folder.") from None
+        spill = self._spill
         for rec in batch:
             if self.against is not None:
                 hit = self.against.match(rec.turns("user"))
@@ -279,9 +335,9 @@ class DedupStep(Step):
                 if group < 0:
                     group = len(self._reps)
                     self._group_of_key[key] = group
-                    self._reps.append(len(self._records))
+                    self._reps.append(len(spill))
                     new_texts.append("\n".join(forms))
-            self._records.append(rec)
+            spill.append(rec)
             self._group.append(group)
             q = rec.quality.get("score") if isinstance(rec.quality, dict) else None
             self._score.append(float(q) if isinstance(q, (int, float)) and not isinstance(q, bool) else np.nan)
@@ -297,22 +353,41 @@ class DedupStep(Step):
 
                     self._pool = concurrent.futures.ProcessPoolExecutor(
                         c.workers, mp_context=multiprocessing.get_context("spawn"))
-                self._sketches.append(self._pool.submit(sketch_full, *args))
+                with _sigint_blocked():  # a submit may start a worker process
+                    self._pending.append(self._pool.submit(sketch_full, *args))
+                self._drain(2 * c.workers)
             else:
-                self._sketches.append(sketch_full(*args))
+                self._store(sketch_full(*args))
         return res
+
+    def _store(self, sketched: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> None:
+        keys, sigs, values, sizes = sketched
+        self._keys.append(keys)
+        self._sigs.append(sigs)
+        self._sets.append(values, sizes)  # type: ignore[union-attr]
+
+    def _drain(self, max_pending: int) -> None:
+        """Store finished worker results in submission order, waiting while more than ``max_pending``
+        batches are in flight (so the results held in memory stay bounded)."""
+        while self._pending and (len(self._pending) > max_pending or self._pending[0].done()):
+            self._store(self._pending.popleft().result())
 
     # -- pass 2: decide -------------------------------------------------------------------------------
     def finish(self) -> BatchResult:
         """Cluster, pick keepers, emit kept records in input order and the rejects."""
         c: DedupConfig = self.config  # type: ignore[assignment]
-        n = len(self._records)
+        if self._spill is None:  # no batch at all
+            self.process([])
+        spill = self._spill
+        assert spill is not None
+        spill.flush()  # before any read (verification may read from several threads)
+        n = len(spill)
         group = np.frombuffer(self._group, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
         reps = np.frombuffer(self._reps, dtype=np.int64) if len(self._reps) else np.zeros(0, dtype=np.int64)
         uf = UnionFind(n)
 
         def text_of(i: int) -> str:
-            return view_text(self._records[i], c.on)
+            return view_text(spill.load(i), c.on)
 
         # 5. exact groups
         nonempty = np.flatnonzero(group >= 0)
@@ -330,7 +405,12 @@ class DedupStep(Step):
         emb = None
         if c.semantic and nonempty.size >= 2:
             roots = np.unique(near_labels[nonempty])
-            emb = embed([text_of(int(r)) for r in roots], c.embedding_model)
+            sem_texts = [text_of(int(r)) for r in roots]
+            warning = english_model_warning(sem_texts, c.embedding_model)
+            if warning:
+                log.warning("%s", warning)
+            emb = embed(sem_texts, c.embedding_model)
+            del sem_texts
             emb_rows = {int(r): k for k, r in enumerate(roots)}
             pairs, _ = cosine_pairs(emb, c.semantic_threshold)
             self.count("semantic_pairs", len(pairs))
@@ -343,7 +423,7 @@ class DedupStep(Step):
                      total_chars=np.array(self._total, dtype=np.int64),
                      created=np.array(self._created, dtype=np.int64))
         keep_of = keepers(labels, ranks)
-        removed = [i for i in nonempty.tolist() if keep_of[i] != i]
+        removed = nonempty[keep_of[nonempty] != nonempty].tolist()
         kinds: dict[int, str] = {}
         near_pairs = []
         for i in removed:
@@ -359,7 +439,8 @@ class DedupStep(Step):
         if near_pairs:
             arr = np.asarray(near_pairs, dtype=np.int64)
             for i, _k, s in verify_pairs(arr, text_of, method=c.verify, char_ngram=c.char_ngram,
-                                        word_ngram=c.word_ngram):
+                                        word_ngram=c.word_ngram,
+                                        sets_of=lambda ids: self._record_sets(ids, group, reps, text_of)):
                 sim[i] = float(s)
         if emb is not None:
             for i, kind in kinds.items():
@@ -368,70 +449,102 @@ class DedupStep(Step):
                     sim[i] = float(emb[a] @ emb[b])
         res = BatchResult()
         metric = "Jaccard" if c.verify == "jaccard" else "ratio"
+        reasons: list[str] = []
+        details: list[str] = []
         for i in removed:
-            rec, kept_id = self._records[i], self._records[keep_of[i]].id
+            kept_id = spill.id(int(keep_of[i]))
             kind = kinds[i]
             if kind == "exact":
-                res.rejects.append(self.reject(rec, "exact_duplicate", f"exact duplicate of {kept_id} (normalised "
-                                               f"'{c.on}' text identical, similarity 1.000)"))
+                reasons.append("exact_duplicate")
+                details.append(f"exact duplicate of {kept_id} (normalised '{c.on}' text identical, similarity 1.000)")
             elif kind == "near":
                 note = "" if sim[i] >= c.threshold else f"; below {c.threshold} directly, joined through other members"
-                res.rejects.append(self.reject(rec, "near_duplicate", f"near duplicate of {kept_id} ({metric} "
-                                               f"{sim[i]:.3f} on '{c.on}' shingles{note})"))
+                reasons.append("near_duplicate")
+                details.append(f"near duplicate of {kept_id} ({metric} {sim[i]:.3f} on '{c.on}' shingles{note})")
             else:
-                res.rejects.append(self.reject(rec, "semantic_duplicate", f"semantic duplicate of {kept_id} "
-                                               f"(cosine {sim[i]:.3f} on '{c.on}' embeddings)"))
+                reasons.append("semantic_duplicate")
+                details.append(f"semantic duplicate of {kept_id} (cosine {sim[i]:.3f} on '{c.on}' embeddings)")
             self.count(f"{kind}_removed")
-        removed_set = set(removed)
+        res.rejects = SpilledRejects(spill, removed, reasons, details, self.reject)  # type: ignore[assignment]
         params = c.changed_params()
-        for k in ("clusters", "workers"):  # where the clusters go and how many processes: not what changed
+        for k in ("clusters", "workers", "spill_dir"):  # where files go, how many processes: not what changed
             params.pop(k, None)
-        for i, rec in enumerate(self._records):
-            if i not in removed_set:
-                add_op(rec, "dedup", params)
-                res.kept.append(rec)
+        keep_mask = np.ones(n, dtype=bool)
+        keep_mask[np.asarray(removed, dtype=np.int64)] = False
+        spill.flush()
+        res.kept = SpilledRecords(spill, np.flatnonzero(keep_mask),  # type: ignore[assignment]
+                                  lambda rec: add_op(rec, "dedup", params))
         if c.clusters:
             self._write_clusters(c.clusters, labels, keep_of, kinds, sim)
         self.count("clusters", len({int(labels[i]) for i in removed}))
-        if self._pool is not None:  # sketches never collected (fewer than two representatives)
-            self._pool.shutdown(cancel_futures=True)
-        self._reset()
+        self._reset()  # the record spill now belongs to res.kept; the set spill is closed
         return res
+
+    def _record_sets(self, ids: np.ndarray, group: np.ndarray, reps: np.ndarray,
+                     text_of) -> tuple[np.ndarray, np.ndarray]:
+        """Shingle sets ``(values, sizes)`` of records ``ids``: a representative's from the set spill, any
+        other record's built from its text (its normalised text equals its representative's only up to
+        spaces, which can change word shingles)."""
+        g = group[ids]
+        is_rep = reps[g] == ids
+        if is_rep.all():
+            return self._sets.gather(g)  # type: ignore[union-attr]
+        parts: list[np.ndarray] = [np.zeros(0, dtype=np.uint64)] * len(ids)
+        sizes = np.zeros(len(ids), dtype=np.int64)
+        for sel, (vals, sz) in ((np.flatnonzero(is_rep), self._sets.gather(g[is_rep])),  # type: ignore[union-attr]
+                                (np.flatnonzero(~is_rep),
+                                 batch_shingle_sets([text_of(int(i)) for i in ids[~is_rep].tolist()],
+                                                    self.config.char_ngram, self.config.word_ngram))):
+            for k, arr in zip(sel.tolist(), np.split(vals, np.cumsum(sz)[:-1]) if len(sz) else []):
+                parts[k] = arr
+            sizes[sel] = sz
+        return np.concatenate(parts), sizes
 
     def _collect_sketches(self) -> tuple[np.ndarray, np.ndarray]:
         """Band keys ``(n_reps, bands)`` and 16-bit signatures ``(n_reps, num_perm)``, in input order
         (waiting for the worker processes with ``--workers``)."""
-        parts = [s.result() if hasattr(s, "result") else s for s in self._sketches]
+        self._drain(0)
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        if not parts:
+        if not self._keys:
             return (np.zeros((0, self.bands), dtype=np.uint64),
                     np.zeros((0, self.config.num_perm), dtype=np.uint16))  # type: ignore[attr-defined]
-        return np.concatenate([k for k, _ in parts]), np.concatenate([s for _, s in parts])
+        keys, sigs = np.concatenate(self._keys), np.concatenate(self._sigs)
+        self._keys, self._sigs = [], []
+        return keys, sigs
 
     def _near(self, uf: UnionFind, reps: np.ndarray, text_of) -> None:
         """LSH candidates among representatives, verified, merged into ``uf``."""
         c: DedupConfig = self.config  # type: ignore[assignment]
         keys, sigs = self._collect_sketches()
         pairs_local = candidate_pairs(keys, self.counters)
+        del keys
         self.count("lsh_candidate_pairs", len(pairs_local))
         if c.prefilter and len(pairs_local) and c.verify == "jaccard":
-            est = estimate_jaccard(sigs[pairs_local[:, 0]], sigs[pairs_local[:, 1]])
-            low = est < estimate_floor(c.threshold, c.num_perm)
+            floor = estimate_floor(c.threshold, c.num_perm)
+            low = np.zeros(len(pairs_local), dtype=bool)
+            for s0 in range(0, len(pairs_local), _ESTIMATE_CHUNK):  # (chunk, num_perm) gathers, not (k, num_perm)
+                p = pairs_local[s0:s0 + _ESTIMATE_CHUNK]
+                low[s0:s0 + _ESTIMATE_CHUNK] = estimate_jaccard(sigs[p[:, 0]], sigs[p[:, 1]]) < floor
             self.count("candidate_pairs_ruled_out_by_estimate", int(low.sum()))
             pairs_local = pairs_local[~low]
-        pairs = reps[pairs_local] if len(pairs_local) else np.zeros((0, 2), dtype=np.int64)
+        del sigs
+        rep_of = reps.tolist()
+        find = uf.find
         checked = verified = skipped = 0
-        for i, j, s in verify_pairs(pairs, text_of, method=c.verify, char_ngram=c.char_ngram,
-                                    word_ngram=c.word_ngram, skip=lambda a, b: uf.find(a) == uf.find(b)):
+        # pairs of representatives by group number: their sets are the spilled ones, in group order
+        for a, b, s in verify_pairs(pairs_local, lambda g: text_of(rep_of[g]), method=c.verify,
+                                    char_ngram=c.char_ngram, word_ngram=c.word_ngram,
+                                    skip=lambda a, b: find(rep_of[a]) == find(rep_of[b]),
+                                    sets_of=self._sets.gather, threads=c.workers):  # type: ignore[union-attr]
             if s is None:
                 skipped += 1
                 continue
             checked += 1
             if s >= c.threshold:
                 verified += 1
-                uf.union(i, j)
+                uf.union(rep_of[a], rep_of[b])
         self.count("candidate_pairs_checked", checked)
         self.count("verified_pairs", verified)
         self.count("candidate_pairs_below_threshold", checked - verified)
@@ -450,8 +563,8 @@ class DedupStep(Step):
             k = int(keep_of[ms[0]])
             for i in sorted([k, *ms]):
                 rows["cluster"].append(cid)
-                rows["kept_id"].append(self._records[k].id)
-                rows["id"].append(self._records[i].id)
+                rows["kept_id"].append(self._spill.id(k))  # type: ignore[union-attr]
+                rows["id"].append(self._spill.id(i))  # type: ignore[union-attr]
                 rows["kept"].append(i == k)
                 rows["reason"].append("kept" if i == k else f"{kinds[i]}_duplicate")
                 rows["similarity"].append(1.0 if i == k else sim.get(i))

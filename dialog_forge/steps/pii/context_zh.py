@@ -24,6 +24,8 @@ from ._presidio import import_presidio
 import_presidio()
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
+from .context_en import NOT_NAME_WORDS
+
 _CJK = r"\u4e00-\u9fff"
 
 
@@ -130,12 +132,52 @@ def _name_at(text: str, i: int, surnames: frozenset[str] = SURNAMES) -> list[int
     return sorted(ends, reverse=True)
 
 
+def _unlisted_name_at(text: str, i: int) -> int | None:
+    """End of a 2-3 character name at ``text[i]`` whose surname is not in Faker's list (厍婷婷, 禚红): CJK
+    characters that begin no common word (not in :data:`STOP_CHARS`), then a boundary (punctuation, space,
+    end); ``None`` otherwise. Only used after the strongest cues (我叫, 联系人, 收件人, ...) and after
+    患者/病人 when sex or age follows (患者厍旭，女，31岁)."""
+    k = i
+    while k < len(text) and k - i < 3 and _is_cjk(text[k]) and text[k] not in STOP_CHARS:
+        k += 1
+    if (k - i < 2 or text[k:k + 1] not in _BOUNDARY or text[i:i + 2] in NOT_NAMES
+            or text[i] in _NOT_NAME_STARTS):
+        return None
+    return k
+
+
+#: A capitalised Latin name of one to three words (José García, Mary-Jane Watson), ending before a non-letter.
+_RX_LATIN_NAME = re.compile(r"\p{Lu}\p{Ll}+(?:[ \-]\p{Lu}\p{Ll}+){0,2}(?!\p{L})")
+
+
+#: Question and indefinite words that follow 名叫/我叫 but start no name (学名叫什么, 名叫啥).
+_NOT_NAME_STARTS = frozenset("什啥哪谁多怎几某这那其各每")
+
+
+#: After 患者/病人, a name with an unlisted surname counts when sex or age follows (the header of a case).
+_RX_DEMOGRAPHIC = re.compile(r"[，,、\s]?(?:男|女|\d{1,3}岁)")
+
+
 def find_zh_names(text: str) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of Chinese names found by cues in ``text`` (end exclusive)."""
     out: list[tuple[int, int, float]] = []
     for m in _RX_PREFIX.finditer(text):
         i = m.end()
+        if i < len(text) and "A" <= text[i] <= "Z":
+            # a Latin-script name after a strong cue (收件人：Mary Johnson, 我叫Alice): the cue is Chinese, so
+            # the English cue rules never see it
+            lm = _RX_LATIN_NAME.match(text, i)
+            if lm and not m.group(0).startswith("叫做") and not any(
+                    w in NOT_NAME_WORDS for w in lm.group(0).replace("-", " ").lower().split()):
+                out.append((i, lm.end(), 0.7))
+            continue
         ends = _name_at(text, i, ALL_SURNAMES)
+        if not ends and not m.group(0).startswith("叫做") and i < len(text) and text[i] not in ALL_SURNAMES:
+            # a surname outside the list: only a short name closed by punctuation ("叫做" introduces terms)
+            end = _unlisted_name_at(text, i)
+            if end is not None:
+                out.append((i, end, 0.7))
+            continue
         if not ends or text[i:i + 2] in NOT_NAMES:
             continue
         if text[i] in AMBIGUOUS_SURNAMES and text[ends[0]:ends[0] + 1] not in _BOUNDARY:
@@ -157,6 +199,12 @@ def find_zh_names(text: str) -> list[tuple[int, int, float]]:
             if nxt in _BOUNDARY or (nxt in STOP_CHARS and text[i] not in AMBIGUOUS_SURNAMES):
                 out.append((i, e, 0.7))
                 break
+        else:
+            if (m.group(0) in ("患者", "病人") and i < len(text) and text[i] not in ALL_SURNAMES
+                    and text[i:i + 2] not in COMPOUND_SURNAMES):
+                end = _unlisted_name_at(text, i)
+                if end is not None and _RX_DEMOGRAPHIC.match(text, end):
+                    out.append((i, end, 0.7))
     for m in _RX_HONOR.finditer(text):
         end = m.start()
         best = None
@@ -188,7 +236,7 @@ _PROVINCES = ("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江
               "四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门")
 _PROV_SUFFIX = r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
 _MARK = r"省市区县镇乡村路街巷弄号楼室栋座"
-_ADDR_TAIL = (rf"(?:[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟))?(?:[{_CJK}0-9]{{1,12}}?(?:大道|胡同|路|街|巷|弄|道|镇|乡|村))?"
+_ADDR_TAIL = (rf"(?:[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟))?(?:[{_CJK}0-9]{{0,12}}?(?:大道|胡同|路|街|巷|弄|道|镇|乡|村))?"
               rf"(?:[0-9A-Za-z\-]{{1,6}}(?:号院|号楼|号|座|室|栋|幢|楼|单元))*(?:\s?\d{{6}})?")
 _RX_ADDR_STRUCT = re.compile(
     rf"(?:(?:{_PROVINCES}){_PROV_SUFFIX}|[{_CJK}]{{2}}市)[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟)" + _ADDR_TAIL
@@ -262,3 +310,34 @@ class ZhAddressCueRecognizer(LocalRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [RecognizerResult("ADDRESS", s, e, sc) for s, e, sc in find_zh_addresses(text)]
+
+
+def _char_class(chars) -> str:
+    return "[" + "".join(sorted(set(chars))) + "]"
+
+
+def _triggers() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Cheap regexes (for the standard ``re`` module) of which at least one matches every text in which
+    :func:`find_zh_names` (first tuple) or :func:`find_zh_addresses` (second) finds anything: each is the
+    necessary part of a cue rule -- the cue itself plus the surname class that must follow (or, for an
+    honorific, precede it within four characters), the structured-address skeleton -- led by literals so
+    that the regex engine keeps its fast first-character scan. ``PiiAnalyzer`` runs the recognizers only on
+    texts where one fires (``tests/steps/test_pii_triggers.py`` checks them against the recognizers)."""
+    first = {s[0] for s in COMPOUND_SURNAMES}
+    weak = _char_class(set(SURNAMES) | first)
+    honors = _HONORIFICS.split("|")
+    assert all(len(h) == 2 for h in honors), "the honorific trigger's look-behinds assume 2-character honorifics"
+    behind = "|".join(f"(?<={weak}[{_CJK}]{{{k}}}..)" for k in range(4))
+    person = (rf"(?:{_PREFIX_CUES})[：:\s]*[{_CJK}A-Z]",  # any CJK: unlisted surnames too (_unlisted_name_at);
+              # A-Z: a Latin-script name (收件人：Mary Johnson)
+              # a listed surname after a weak cue, or (for 患者/病人) an unlisted one followed by sex or age
+              rf"(?:{_WEAK_CUES})[：: ]?(?:{weak}|[{_CJK}]{{2,3}}[，,、\s](?:男|女|\d{{1,3}}岁))",
+              rf"(?:{_HONORIFICS})(?:{behind})")
+    address = (rf"(?:{_ADDR_CUES})",
+               rf"(?:{_PROVINCES}){_PROV_SUFFIX}[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟)",
+               rf"市(?<=[{_CJK}]{{2}}市)[{_CJK}]{{1,8}}?(?:市|县|区|州|旗|盟)")
+    return person, address
+
+
+#: See :func:`_triggers`.
+PERSON_TRIGGERS, ADDRESS_TRIGGERS = _triggers()

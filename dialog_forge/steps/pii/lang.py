@@ -15,8 +15,14 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 def detect_lang(text: str, default: str = "en") -> str:
     """``"zh"`` or ``"en"`` for ``text`` by script share (see module docstring); ``default`` if neither."""
-    n_cjk = len(_CJK.findall(text))
     n_words = len(_LATIN_WORD.findall(text))
-    if n_cjk == 0 and n_words == 0:
-        return default
-    return "zh" if n_cjk >= n_words else "en"
+    if n_words == 0:
+        return "zh" if _CJK.search(text) else default
+    # zh iff at least n_words ideographs: count them only that far (a long Chinese turn needs not be counted
+    # to its end)
+    n_cjk = 0
+    for _ in _CJK.finditer(text):
+        n_cjk += 1
+        if n_cjk >= n_words:
+            return "zh"
+    return "en"

@@ -494,10 +494,45 @@ class ZhDateRecognizer(_ForgePatternRecognizer):
 
 
 #: Structured-entity recognizer classes, registered for every configured language.
+class JsonNameFieldRecognizer(_ForgePatternRecognizer):
+    """``PERSON``: the value of a name field in JSON or key-value text (tool turns, pasted records):
+    ``"name": "王小明"``, ``"customer_name":"Mary Johnson"``, ``name=张伟`` -- found in testing, a tool turn
+    ``{"name":"王小明","phone":...}`` lost its phone but kept the name (no Chinese or English cue phrase).
+    The value must look like a name (2-4 CJK characters, or 1-3 capitalised Latin words), so that function
+    calls (``{"name": "get_weather"}``) and identifiers stay."""
+
+    ENTITY = "PERSON"
+    FLAGS = CASE_SENSITIVE
+    # every key holds "name" after a non-letter, as the analyzer's English PERSON trigger requires
+    _KEY = r"(?<![A-Za-z0-9_])(?:(?:full|real|customer|patient|contact|user|first|last)_)?(?:[Nn]ame|NAME)"
+    PATTERNS = ((
+        "json_name_field",
+        r"(?<=" + _KEY + r"""["']?\s*[:=]\s*["'])"""
+        r"(?:[\u4e00-\u9fff]{2,4}|\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+){0,2})" r"""(?=["'])""",
+        0.6,
+    ),)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """Drop place and organisation names (``"name": "北京市"``, ``"name": "协和医院"``) and English words
+        that are no names (``"name": "Table"``, see :data:`.context_en.NOT_NAME_WORDS`)."""
+        from .context_en import NOT_NAME_WORDS
+
+        if pattern_text[-1] in "省市区县镇村路街院司局科店部厅馆校":
+            return False
+        if any(w in NOT_NAME_WORDS or w in _NOT_NAME_VALUES for w in pattern_text.lower().split()):
+            return False
+        return None
+
+
+#: Capitalised words that are common values of a generic "name" field but no person's name.
+_NOT_NAME_VALUES = frozenset({"table", "default", "unknown", "none", "null", "test", "admin", "root", "guest",
+                              "anonymous", "untitled", "new", "main", "home", "index", "name"})
+
+
 PATTERN_RECOGNIZERS: tuple[type[_ForgePatternRecognizer], ...] = (
     ForgeEmailRecognizer, CnMobileRecognizer, CnLandlineRecognizer, CnResidentIdRecognizer, CardRecognizer,
     ForgeIbanRecognizer, ForgeIpRecognizer, ForgeUsSsnRecognizer, CnPassportRecognizer, CnLicensePlateRecognizer,
-    ForgeUrlRecognizer, ZhDateRecognizer,
+    ForgeUrlRecognizer, ZhDateRecognizer, JsonNameFieldRecognizer,
 )
 
 

@@ -17,7 +17,7 @@ from collections import Counter
 from presidio_analyzer import RecognizerResult
 
 from .analyzer import NAME_LIKE, PiiAnalyzer
-from .anonymize import DialogueAnonymizer
+from .anonymize import DialogueAnonymizer, merge_adjacent
 
 
 class PiiScrubber:
@@ -34,25 +34,30 @@ class PiiScrubber:
         out, per_turn = self.scrub_turns(texts, dialogue_id, language)
         return out, sum(per_turn, Counter())
 
-    def scrub_turns(self, texts: list[str], dialogue_id: str = "", language: str | None = None
-                    ) -> tuple[list[str], list[Counter]]:
+    def scrub_turns(self, texts: list[str], dialogue_id: str = "", language: str | None = None,
+                    fired: list[list] | None = None) -> tuple[list[str], list[Counter]]:
         """Anonymised ``texts`` and one Counter of entity types per turn (windows of a long dialogue sum
-        the counts of their own turns)."""
-        # the triggers are searched once on the whole dialogue; each turn then searches only those that
-        # fired, and its language is detected only when it has hits
-        triggers = self.analyzer.fired_triggers("\n".join(texts))
-        if not triggers:
+        the counts of their own turns). ``fired``: the triggers that fire in each text, when the caller has
+        them (:meth:`PiiAnalyzer.fired_triggers_batch` over a whole batch of dialogues)."""
+        if fired is None:
+            # the triggers are searched once on the whole dialogue; each turn then searches only those
+            # that fired
+            triggers = self.analyzer.fired_triggers("\n".join(texts))
+            if not triggers:
+                return list(texts), [Counter() for _ in texts]
+            exact = len(texts) == 1
+            fired = [triggers if exact else self.analyzer.fired_triggers(t, triggers) for t in texts]
+        elif not any(fired):
             return list(texts), [Counter() for _ in texts]
         langs: list[str | None] = [language] * len(texts)
         hits: list[list[RecognizerResult]] = []
         for i, t in enumerate(texts):
-            fired = self.analyzer.fired_triggers(t, triggers) if len(texts) > 1 else triggers
-            if not fired:
+            if not fired[i]:
                 hits.append([])
                 continue
-            if langs[i] is None:
+            if langs[i] is None:  # a turn's language is detected only when a trigger fires in it
                 langs[i] = self.analyzer.language_of(t)
-            hits.append(self.analyzer.analyze(t, langs[i], fired))
+            hits.append(self.analyzer.analyze(t, langs[i], fired[i], exact=True))
         names = {}
         for t, hs in zip(texts, hits):
             for h in hs:
@@ -75,6 +80,8 @@ class PiiScrubber:
         self.anonymizer.start(dialogue_id)
         out = []
         for t, lang, hs in zip(texts, langs, hits):
+            if len(hs) > 1:
+                hs = merge_adjacent(t, hs)  # what the anonymizer replaces: count the placeholders written
             per_turn.append(Counter(h.entity_type for h in hs))
             out.append(self.anonymizer.anonymize(t, hs, lang or self.analyzer.language_of(t)) if hs else t)
         return out, per_turn

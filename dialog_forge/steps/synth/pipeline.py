@@ -40,7 +40,7 @@ from ...pipeline.step import cfg_field
 from ...schema import Dialogue, Lineage, Message, content_id
 from ..augment.base import lang_name, record_lang
 from ..augment.prompting import load_template, parse_json_list, render, string_items
-from ..augment.quality import char_jaccard, detect_lang, normalize, pii_values
+from ..augment.quality import char_jaccard, detect_lang, lang_matches, normalize, pii_values
 from ...kb import Passage, read_faq
 from .retrieve import BM25Index
 
@@ -101,6 +101,7 @@ def synthesize(seeds: list[Dialogue], passages: list[Passage], backend: Backend,
     over = cfg.prompt_file
     langs = Counter(record_lang(s) for s in seeds)
     lang = cfg.lang or (langs.most_common(1)[0][0] if langs else None)
+    lang = lang.split("-")[0].split("_")[0].lower() if lang else None  # --lang zh-CN means zh, as records do
     examples, domains = _intents(seeds)
     seed_questions = [q for qs in examples.values() for q in qs]
     count("intents_from_seeds", len(examples))
@@ -136,7 +137,7 @@ def synthesize(seeds: list[Dialogue], passages: list[Passage], backend: Backend,
             reject("parse_failure")
             continue
         for q in qs[: cfg.questions_per_intent]:
-            if lang and detect_lang(q) not in (None, lang):
+            if not lang_matches(q, lang):
                 reject("lang_changed")
             elif pii_values(q):
                 reject("new_pii")
@@ -173,7 +174,7 @@ def synthesize(seeds: list[Dialogue], passages: list[Passage], backend: Backend,
         valid = [p for p in ps if p.id in ids]
         if not a:
             reject("empty")
-        elif lang and detect_lang(a) not in (None, lang):
+        elif not lang_matches(a, lang):
             reject("lang_changed")
         elif not valid:
             reject("ungrounded")
