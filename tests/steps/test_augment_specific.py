@@ -134,3 +134,44 @@ def test_lang_matches_keeps_mostly_latin_chinese_and_tells_japanese_apart():
     assert not lang_matches("薬を飲み忘れたらどうすればいいですか", "zh")  # Japanese is not Chinese
     assert lang_matches("薬を飲み忘れたらどうすればいいですか", "ja")
     assert lang_matches("12345", "en") and lang_matches("anything", None)
+
+
+#: Lab-report questions that share a mid-question frame ("…，NN岁，男，单位体检报告显示…，其他项目基本正常…") around
+#: different lab values, plus two questions on one drug inside another frame (tester pass on the demo data).
+LABS = [("l1", "体检发现白细胞高，60岁，女，单位体检报告显示白细胞12.5×10^9/L，其他项目基本正常，请问严重吗？需要吃药吗？",
+         "白细胞轻度升高多与感染、炎症或应激有关，建议复查血常规，必要时查感染指标。"),
+        ("l2", "体检发现TSH偏高，45岁，男，单位体检报告显示促甲状腺激素TSH 8.2 mIU/L，其他项目基本正常，请问严重吗？需要吃药吗？",
+         "TSH偏高提示甲状腺功能可能减退，需复查甲功五项和甲状腺抗体，再决定是否补充左甲状腺素。"),
+        ("l3", "体检发现肌酐高，33岁，女，单位体检报告显示肌酐135 μmol/L，其他项目基本正常，请问严重吗？需要吃药吗？",
+         "肌酐升高提示肾功能可能受损，建议复查肾功能、尿常规和肾脏超声。"),
+        ("l4", "阿托伐他汀能和红曲一起用吗？医生给我开了阿托伐他汀，我家里还有红曲，想问一下能不能同时用？",
+         "红曲含有洛伐他汀类成分，与阿托伐他汀同用会增加肌肉损伤风险，不建议同时服用。"),
+        ("l5", "阿托伐他汀忘记吃了怎么办？我在吃阿托伐他汀，今天早上忘记吃了，现在要不要补？",
+         "阿托伐他汀漏服一次影响不大，想起时补服，若已接近下次服药时间则跳过，不要加倍。")]
+
+
+def test_t_final_terms_shared_only_in_a_common_frame_are_no_topic():
+    idx = TopicIndex([u for _, u, _ in LABS], [a for *_, a in LABS])
+    assert idx.shared_specific(0, 1) == [] and idx.shared_specific(0, 2) == [] and idx.shared_specific(1, 2) == []
+    assert "阿托" in idx.shared_specific(3, 4)  # the drug: in the frame, but held by only two questions
+
+
+def test_t_final_lab_frame_pairs_are_not_chained_drug_pair_is():
+    step, res = _run(AugmentConfig(op=["context"], seed=1, **LOW), _recs(LABS))
+    chains = _chains(res)
+    assert not {"l1", "l2", "l3"} & (set(chains) | set(chains.values())), chains
+    assert chains == {"l4": "l5", "l5": "l4"}
+    assert step.counters["context_partner_no_specific_term"] >= 6
+
+
+def test_t_final_empty_similarity_window_is_a_usage_error():
+    import pytest
+
+    from dialog_forge.errors import ForgeError
+
+    for kw, text in (({"context_min_sim": 0.9, "context_max_sim": 0.5}, "is not below --context-max-sim"),
+                     ({"context_min_sim": 2.0}, "--context-min-sim 2.0"),
+                     ({"min_cosine": -3.0}, "--min-cosine -3.0")):
+        with pytest.raises(ForgeError, match=text):
+            AugmentStep(AugmentConfig(op=["context"], seed=1, **kw)).setup()
+    AugmentStep(AugmentConfig(op=["noise"], seed=1, context_min_sim=0.9, context_max_sim=0.5)).setup()  # no context op

@@ -127,6 +127,13 @@ class AugmentStep(Step):
             raise ForgeError(f"--ratio must be between 0 and 1, got {c.ratio}")
         if not 0 < c.rate <= 1:
             raise ForgeError(f"--rate must be in (0, 1], got {c.rate}")
+        for flag, v in (("--context-min-sim", c.context_min_sim), ("--min-cosine", c.min_cosine)):
+            if not -1 <= v <= 1:
+                raise ForgeError(f"{flag} {v}: a least cosine must be between -1 and 1, e.g. {flag} 0.5")
+        if "context" in c.op and c.context_min_sim >= c.context_max_sim:
+            raise ForgeError(f"--context-min-sim {c.context_min_sim} is not below --context-max-sim "
+                             f"{c.context_max_sim}: no partner could ever qualify; e.g. --context-min-sim 0.5 "
+                             "--context-max-sim 0.95")
         bad = {k: v for k, v in c.context_min_topic.items() if not 0 <= v <= 1}
         topic = {}
         for k, v in c.context_min_topic.items():
