@@ -17,7 +17,7 @@ Matching: structured entities need the exact span; PERSON/ADDRESS/LOCATION count
 
 Throughput: records/s of ``CleanStep`` with its defaults (normalise, filters, safety, PII), 1 and 2 workers,
 against Presidio's ``AnalyzerEngine.analyze`` called per turn with the same recognizers (forge's engine,
-every entity, no pre-filter), in three interleaved rounds (workers=1: CPU time per round, so that other
+every entity, no pre-filter), in five interleaved rounds (workers=1: CPU time per round, so that other
 processes on a shared machine disturb the ratio less; workers=2: wall time against the baseline's wall time
 of the same round, plus an estimate for a quiet machine from the main and worker CPU times; the host load
 average is printed at start and end; the first round also warms the shared phone-number cache) -- and, for
@@ -192,7 +192,7 @@ def _cpu(fn) -> tuple[float, float]:
     return time.process_time() - c0, time.perf_counter() - w0
 
 
-def throughput(rounds: int = 3):
+def throughput(rounds: int = 5):
     recs, src = load_dialogues()
     n_turns = sum(len(r.messages) for r in recs)
     cores = os.cpu_count() or 1
@@ -259,7 +259,7 @@ def throughput(rounds: int = 3):
     # on a quiet machine the two processes run side by side: the wall time of a pass is about the larger of
     # the main process's CPU time (its share, packing, rebuilding) and the worker's
     est = sorted(r[0][0] / max(r[3][0], r[4]) for r in rows)
-    # ... and as the main process takes chunks back while the worker is behind (descheduled on a loaded
+    # ... and as the main process takes atoms back while the worker is behind (descheduled on a loaded
     # machine), on a quiet machine the two CPU times even out: half their sum
     est_even = sorted(r[0][0] / ((r[3][0] + r[4]) / 2) for r in rows)
     print(f"  presidio AnalyzerEngine.analyze per turn (same recognizers): {len(recs) / best_b:9.1f} records/s (best round)")

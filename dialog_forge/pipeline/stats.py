@@ -34,6 +34,11 @@ class StepStats:
                 f"{self.n_out} out + {self.n_rejected} rejected"
             )
 
+    def _by_reason(self) -> list[tuple[str, int]]:
+        """``(reason, count)`` most frequent first, ties by name (the same order whatever order the rejects
+        came in, e.g. with ``--workers``)."""
+        return sorted(self.rejected.items(), key=lambda kv: (-kv[1], kv[0]))
+
     def line(self) -> str:
         """The one-line summary printed on stderr, e.g.
         ``ingest: 7644 in, 7630 out, 14 rejected (empty_assistant 9, encoding_error 5) in 1.9 s``."""
@@ -43,7 +48,7 @@ class StepStats:
         parts.append(f"{self.n_out} out")
         rej = f"{self.n_rejected} rejected"
         if self.rejected:
-            rej += " (" + ", ".join(f"{k} {v}" for k, v in self.rejected.most_common()) + ")"
+            rej += " (" + ", ".join(f"{k} {v}" for k, v in self._by_reason()) + ")"
         parts.append(rej)
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
@@ -54,7 +59,7 @@ class StepStats:
             "out": self.n_out,
             "generated": self.n_generated,
             "rejected": self.n_rejected,
-            "rejected_by_reason": dict(self.rejected.most_common()),
+            "rejected_by_reason": dict(self._by_reason()),
             "counters": self.counters,
             "seconds": round(self.seconds, 3),
         }

@@ -10,7 +10,8 @@ Per record, in this order (the cheap checks run first, so rejected records cost 
 3. **safety gate** (:mod:`.safety`): lexicon categories (+ optional classifier); rejected with reason
    ``safety_<category>`` or kept with ``meta["safety"]`` under ``--safety-action flag``;
 4. **PII** (:mod:`.pii`): Presidio analyzer configured for zh/en offline, consistent anonymisation within the
-   dialogue; per-record counts in ``meta["pii"]`` (counts only), totals in the counters ``pii.<ENTITY>``;
+   dialogue; per-record counts in ``meta["pii"]`` (counts only, added to those an earlier ``forge clean``
+   recorded there, so that cleaning twice keeps the audit), totals in the counters ``pii.<ENTITY>``;
 5. **long dialogues**: more than ``--max-turns`` messages are split into windows (system prompt kept, each
    ending on an assistant turn, lineage op ``clean.window``), counted as generated; ``--long reject``
    rejects them instead.
@@ -22,7 +23,7 @@ records one by one.
 
 Rejected records are written to the rejects file normalised and PII-scrubbed too (with PII on), so raw
 PII never leaves the step. ``--workers N`` shares each batch between N-1 worker processes (each builds its
-own analyzer once) and the main process (:meth:`CleanStep._outcomes`): records travel as plain tuples of the
+own analyzer once) and the main process (:meth:`CleanStep._process_pooled`): records travel as plain tuples of the
 fields the cleaner reads and come back as the changes it made, rebuilt in the main process into the same
 records as ``--workers 1`` gives (``tests/steps/test_clean_workers.py``).
 """
@@ -44,7 +45,7 @@ from ..pipeline.step import BatchResult, Reject, Step, StepConfig, cfg_field
 from ..schema import Dialogue, Lineage, Message
 from . import filters
 from .clean_pool import ChunkPool
-from .normalize import NormalizeOptions, normalize_many, normalize_text
+from .normalize import NormalizeOptions, normalize_many
 from .pii.entities import ALL_ENTITIES, DEFAULT_ENTITIES, DEFAULT_PHONE_REGIONS
 from .safety import CATEGORIES
 
@@ -185,6 +186,7 @@ class Cleaner:
         c = self.cfg
         may_run, may_sym, may_id, may_signoff = hints if hints is not None else (None, None, None, None)
         out = []
+        total = 0
         for i, m in enumerate(msgs):
             t = m.content
             dialog_turn = m.role in ("user", "assistant")
@@ -213,7 +215,7 @@ class Cleaner:
             if t.count("\n") >= c.max_line_repeats and (r := filters.max_line_repeats(t)) > c.max_line_repeats:
                 raise _Rejected("repeated_lines", f"turn {i}: a line repeated {r} times > {c.max_line_repeats}")
             out.append(m if hints is not None and t is m.content else Message(m.role, t, m.name))
-        total = sum(len(m.content) for m in out)
+            total += len(t)
         if total < c.min_dialogue_chars:
             raise _Rejected("dialogue_too_short", f"{total} < {c.min_dialogue_chars} characters")
         if total > c.max_dialogue_chars:
@@ -260,17 +262,26 @@ class Cleaner:
                 total.update(c)
         return new, meta, total, per_turn[:n]
 
-    def _scrubbed_reject(self, d: Dialogue, counts: Counter) -> list[Dialogue]:
-        """The record as written to the rejects file: normalised and PII-scrubbed (if PII is on), so that the
-        rejects file never holds raw PII either. ``[]`` when PII is off (the original record is written)."""
-        if self.scrubber is None:
-            return []
-        rec = copy.copy(d)
-        msgs = [Message(m.role, normalize_text(m.content, self.norm), m.name) for m in d.messages]
-        rec.messages, meta, pii, _ = self._scrub(msgs, d.meta, d.id)
-        rec.meta = {**meta, "pii": dict(sorted(pii.items()))}
-        counts["pii.scrubbed_rejects"] += 1
-        return [rec]
+    def _scrubbed_rejects(self, jobs: list[tuple[Dialogue, list[Message], Counter]]) -> list[list[Dialogue]]:
+        """The records as written to the rejects file, for ``jobs`` of ``(record, its normalised turns, its
+        counts)``: normalised and PII-scrubbed (if PII is on), so that the rejects file never holds raw PII
+        either; the PII triggers of all of them found in one batch scan. ``[]`` for each when PII is off (the
+        original record is written)."""
+        if self.scrubber is None or not jobs:
+            return [[] for _ in jobs]
+        inputs = [self._scrub_inputs(msgs, d.meta) for d, msgs, _ in jobs]
+        per_text = self.scrubber.analyzer.fired_triggers_batch([t for x in inputs for t in x[0]])
+        out = []
+        k = 0
+        for (d, msgs, counts), (texts, named, slots, meta) in zip(jobs, inputs):
+            fired = per_text[k:k + len(texts)]
+            k += len(texts)
+            rec = _shallow_copy(d)
+            rec.messages, meta, pii, _ = self._scrub_apply(msgs, meta, d.id, texts, named, slots, fired)
+            rec.meta = {**meta, "pii": _merged_pii(d.meta.get("pii"), pii)}
+            counts["pii.scrubbed_rejects"] += 1
+            out.append([rec])
+        return out
 
     def clean(self, d: Dialogue) -> tuple[list[Dialogue], str | None, str, Counter]:
         """Clean one record: ``(kept, reason, detail, counts)`` (see the module docstring for the order)."""
@@ -329,8 +340,10 @@ class Cleaner:
         for i, hit in zip(where, filters.texts_matching(filters._SIGNOFF_ANY, [flat[i][-160:] for i in where])):
             may_signoff[i] = hit
         alive: list[int] = []
+        rejected: list[tuple[int, str, str]] = []  # (record, reason, detail), scrubbed for the rejects file at the end
+        pre = list(normed)  # the normalised turns, before the structure filters' changes (sign-offs stripped)
         k = 0
-        for j, (d, msgs, cnt) in enumerate(zip(batch, normed, counts)):
+        for j, (msgs, cnt) in enumerate(zip(normed, counts)):
             hints = (may_run[k:k + len(msgs)], may_sym[k:k + len(msgs)], may_id[k:k + len(msgs)],
                      may_signoff[k:k + len(msgs)])
             k += len(msgs)
@@ -339,7 +352,7 @@ class Cleaner:
                 if cfg.long == "reject" and len(normed[j]) > cfg.max_turns:
                     raise _Rejected("too_many_turns", f"{len(normed[j])} > {cfg.max_turns} messages (--long reject)")
             except _Rejected as r:
-                out[j] = (self._scrubbed_reject(d, cnt), r.reason, r.detail, cnt)
+                rejected.append((j, r.reason, r.detail))
                 continue
             alive.append(j)
         flags: dict[int, list[str]] = {}
@@ -348,8 +361,7 @@ class Cleaner:
             still = []
             for j, f in zip(alive, found):
                 if f and cfg.safety_action == "reject":
-                    out[j] = (self._scrubbed_reject(batch[j], counts[j]), f"safety_{f[0]}",
-                              "safety categories: " + ", ".join(f), counts[j])
+                    rejected.append((j, f"safety_{f[0]}", "safety categories: " + ", ".join(f)))
                     continue
                 if f:
                     flags[j] = f
@@ -370,6 +382,11 @@ class Cleaner:
                 k += n
         for j in alive:
             out[j] = self._finish(batch[j], normed[j], flags.get(j, []), counts[j], inputs.get(j), fired.get(j))
+        if rejected:
+            rejected.sort()  # record order (the safety gate's rejects come after the structure filters')
+            scrubbed = self._scrubbed_rejects([(batch[j], pre[j], counts[j]) for j, _, _ in rejected])
+            for (j, reason, detail), recs in zip(rejected, scrubbed):
+                out[j] = (recs, reason, detail, counts[j])
         return out
 
     def _finish(self, d: Dialogue, msgs: list[Message], flags: list[str], counts: Counter,
@@ -391,20 +408,21 @@ class Cleaner:
                 meta.update((k, v) for k, v in rec.meta.items() if k == "safety")
             if fired is not None and not any(fired):  # no trigger fired: nothing to scrub, nothing to count
                 rec.meta = meta
-                rec.meta["pii"] = {}
+                rec.meta["pii"] = _merged_pii(d.meta.get("pii"), {})
                 rec.messages = msgs
-                return self._emit(rec, msgs, [], counts)
+                return self._emit(rec, msgs, [], counts, d.meta.get("pii"))
             msgs, rec.meta, pii, turn_pii = self._scrub_apply(msgs, meta, d.id, texts, named, slots, fired)
-            rec.meta["pii"] = dict(sorted(pii.items()))
+            rec.meta["pii"] = _merged_pii(d.meta.get("pii"), pii)
             if pii:
                 counts.update({f"pii.{k}": v for k, v in pii.items()})
                 counts["pii.records_with_pii"] += 1
         rec.messages = msgs
-        return self._emit(rec, msgs, turn_pii, counts)
+        return self._emit(rec, msgs, turn_pii, counts, d.meta.get("pii"))
 
-    def _emit(self, rec: Dialogue, msgs: list[Message], turn_pii: list[Counter], counts: Counter
-              ) -> tuple[list[Dialogue], str | None, str, Counter]:
-        """Add the lineage op and split an over-long dialogue into windows (see the module docstring)."""
+    def _emit(self, rec: Dialogue, msgs: list[Message], turn_pii: list[Counter], counts: Counter,
+              pii_before: Any = None) -> tuple[list[Dialogue], str | None, str, Counter]:
+        """Add the lineage op and split an over-long dialogue into windows (see the module docstring);
+        ``pii_before``: the input record's ``meta["pii"]`` (each window's counts are added to it)."""
         add_op(rec, "clean", self.params)
         if len(msgs) <= self.cfg.max_turns:
             return [rec], None, "", counts
@@ -417,7 +435,7 @@ class Cleaner:
         if turn_pii:  # each window counts the PII of its own turns, not of the whole dialogue
             index = {id(m): i for i, m in enumerate(msgs)}
             for w, rec_w in zip(windows, out):
-                rec_w.meta["pii"] = dict(sorted(sum((turn_pii[index[id(m)]] for m in w), Counter()).items()))
+                rec_w.meta["pii"] = _merged_pii(pii_before, sum((turn_pii[index[id(m)]] for m in w), Counter()))
         counts["windows"] += len(out)
         counts["windowed_records"] += 1
         # turns no window holds (no assistant reply in reach: see filters.window_messages), counted, not silent
@@ -426,6 +444,21 @@ class Cleaner:
         if dropped:
             counts["window_dropped_turns"] += dropped
         return out, None, "", counts
+
+
+def _merged_pii(before: Any, found: Any) -> dict[str, int]:
+    """``meta["pii"]`` of a cleaned record: the entity counts ``found`` now (a mapping) plus those an earlier
+    ``forge clean`` recorded in the input's ``meta["pii"]`` (``before``; used when it is an ``{entity: count}``
+    mapping, else replaced), sorted by entity."""
+    if not before:
+        return dict(sorted(found.items())) if found else {}
+    if not (isinstance(before, dict) and all(isinstance(k, str) and type(v) is int and v >= 0
+                                             for k, v in before.items())):
+        return dict(sorted(found.items())) if found else {}
+    total = dict(before)
+    for k, v in found.items():
+        total[k] = total.get(k, 0) + v
+    return dict(sorted(total.items()))
 
 
 _FIELDS = Dialogue.__slots__ if hasattr(Dialogue, "__slots__") else ()
@@ -463,18 +496,18 @@ def _shallow_copy(d: Dialogue) -> Dialogue:
 _CONTENT = attrgetter("content")
 
 
-def _chunk_bounds(batch: list[Dialogue], n: int) -> list[tuple[int, int]]:
-    """``[(start, end), ...]``: ``batch`` cut into at most ``n`` runs of consecutive records of about equal
-    size, counted in characters plus 100 per record (the fixed per-record cost)."""
-    sizes = [100 + sum(map(len, map(_CONTENT, d.messages))) for d in batch]
-    step = sum(sizes) / n
-    bounds, start, acc = [], 0, 0.0
-    for i, sz in enumerate(sizes):
-        acc += sz
-        if acc >= step * (len(bounds) + 1) and i + 1 < len(batch):
-            bounds.append((start, i + 1))
-            start = i + 1
-    bounds.append((start, len(batch)))
+def _atom_bounds(n: int, processes: int) -> list[tuple[int, int]]:
+    """``[(start, end), ...]``: ``n`` records cut into runs of consecutive records of equal size (give or
+    take one), :data:`ATOMS_PER_PROCESS` per process but at least one record each -- the atoms of
+    :class:`.clean_pool.ChunkPool`, which balances the processes by how long the atoms take, not by their
+    size."""
+    k = max(1, min(n, ATOMS_PER_PROCESS * processes))
+    q, r = divmod(n, k)
+    bounds, a = [], 0
+    for i in range(k):
+        b = a + q + (1 if i < r else 0)
+        bounds.append((a, b))
+        a = b
     return bounds
 
 
@@ -498,16 +531,16 @@ _WORKER: Cleaner | None = None
 Packed = tuple
 #: One outcome as sent back: ``(outputs, reason, detail)``; each output is ``(id, messages, meta, new lineage
 #: ops)`` with ``messages`` as ``(role, content, name)`` tuples, ``content`` ``None`` where the turn is that of
-#: the input record; ``meta`` ``None`` for the input's meta plus ``"pii": {}`` and ``ops`` ``None`` for the
+#: the input record; ``meta`` ``None`` for the input's meta with its ``"pii"`` as cleaning found none (its own
+#: counts, or ``{}``) and ``ops`` ``None`` for the
 #: plain ``clean`` op (the common case of a record without PII); the whole outcome is ``None`` when the record
-#: is kept with all of these unchanged (most records). The counts come back summed per chunk.
+#: is kept with all of these unchanged (most records). The counts come back summed per run of atoms.
 PackedOutcome = tuple
 
-
-#: Chunks per cleaning process of a batch under ``--workers N``: more balance the processes' shares more
-#: finely (the main process takes chunks from the back while the workers take them from the front), fewer
-#: cost less in hand-offs.
-CHUNKS_PER_PROCESS = 4
+#: Atoms per cleaning process of a batch under ``--workers N`` (:class:`.clean_pool.ChunkPool` hands out runs
+#: of atoms, long ones first and single atoms last): more let the processes finish closer together, at no
+#: cost per atom (a run of atoms is cleaned in one call).
+ATOMS_PER_PROCESS = 32
 
 
 def _make_worker(cfg: CleanConfig):
@@ -540,7 +573,7 @@ def _pack_outcome(d: Dialogue, outcome: tuple, params: dict) -> PackedOutcome | 
                 for m, o in zip(r.messages, d.messages if same else r.messages)]
         meta, ops = r.meta, r.lineage.ops
         if r.id == d.id:
-            if list(meta.items()) == list({**d.meta, "pii": {}}.items()):
+            if list(meta.items()) == list({**d.meta, "pii": _merged_pii(d.meta.get("pii"), {})}.items()):
                 meta = None
             if ops == [{"op": "clean", "params": params}]:
                 ops = None
@@ -556,14 +589,14 @@ def _unpack_outcome(d: Dialogue, packed: PackedOutcome | None, params: dict) -> 
     """The outcome of :meth:`Cleaner.clean` for ``d`` rebuilt from a worker's :data:`PackedOutcome`: the
     same records as cleaning ``d`` in this process would give (same fields, lineage ops appended to
     ``d``'s; a window built as :func:`~dialog_forge.pipeline.lineage.derive` builds it), with empty counts
-    (they come back per chunk). ``params``: the cleaner's lineage params."""
+    (they come back summed per run of atoms). ``params``: the cleaner's lineage params."""
     if packed is None:  # kept unchanged
         rec = _shallow_copy(d)
         rec.lineage = Lineage(d.lineage.root_id, d.lineage.parent_id,
                               d.lineage.ops + [{"op": "clean", "params": dict(params)}])
-        rec.messages = [Message(m.role, m.content, m.name) for m in d.messages]
+        rec.messages = list(d.messages)  # the same turns (the input record is not used after the step)
         rec.meta = meta = dict(d.meta)
-        meta["pii"] = {}
+        meta["pii"] = _merged_pii(d.meta.get("pii"), {})
         return [rec], None, "", {}
     outs, reason, detail = packed
     kept = []
@@ -577,7 +610,7 @@ def _unpack_outcome(d: Dialogue, packed: PackedOutcome | None, params: dict) -> 
             rec.messages = [Message(r, orig[i].content if c is None else c, n) for i, (r, c, n) in enumerate(msgs)]
             if meta is None:
                 meta = dict(d.meta)
-                meta["pii"] = {}
+                meta["pii"] = _merged_pii(d.meta.get("pii"), {})
         else:  # a window: derive(rec, ...) of the cleaned record
             rec.id = rid
             rec.source = dict(d.source)
@@ -629,7 +662,7 @@ class CleanStep(Step):
             self._cleaner = Cleaner(self.config)
         if self.config.workers > 1 and self._pool is None:
             # N-1 worker processes, each building its analyzer once (about a second, here in setup rather
-            # than in the first batch); this process cleans its share of each batch too (see _outcomes)
+            # than in the first batch); this process cleans its share of each batch too (see _process_pooled)
             self._pool = ChunkPool(self.config.workers - 1, partial(_make_worker, self.config))
 
     def source(self, inputs: list[str] | None):
@@ -666,50 +699,73 @@ class CleanStep(Step):
                                   item.source)
             yield item
 
-    def _outcomes(self, batch: list[Dialogue]) -> list[tuple]:
-        """:meth:`Cleaner.clean` of each record of ``batch``; with ``--workers N`` shared between N-1 worker
-        processes and this one (:class:`.clean_pool.ChunkPool`). The batch is cut into ``CHUNKS_PER_PROCESS *
-        N`` chunks of about equal characters, sent to the workers in compact form (:func:`_pack`); the workers
-        clean chunks from the front, this process from the back, so they finish together whatever each chunk
-        costs; then the workers' records are rebuilt here (:func:`_unpack_outcome`; a worker chunk's counts,
-        summed, come with its first record). Worker CPU seconds add up in ``self.worker_cpu_s``."""
-        n = self.config.workers
-        if self._pool is None or len(batch) < 2 * n:
-            return self._cleaner.clean_batch(batch)
+    def process(self, batch: list[Dialogue]) -> BatchResult:
+        self.setup()
         gc_on = gc.isenabled()
         gc.disable()  # see Cleaner.clean_batch: the rebuild allocates many objects and no cycles
         try:
-            bounds = _chunk_bounds(batch, CHUNKS_PER_PROCESS * n)
-            cpu0 = self._pool.worker_cpu_s
-            results, counts = self._pool.run([_pack(batch[a:b]) for a, b in bounds],
-                                             lambda k: self._cleaner.clean_batch(batch[bounds[k][0]:bounds[k][1]]))
-            self.worker_cpu_s += self._pool.worker_cpu_s - cpu0
-            params = self._cleaner.params
-            out = []
-            for (a, b), res, cnt in zip(bounds, results, counts):
-                if cnt is None:  # cleaned here
-                    out += res
-                    continue
-                part = [_unpack_outcome(d, p, params) for d, p in zip(batch[a:b], res)]
-                part[0] = (*part[0][:3], cnt)  # the chunk's counts, added where its first record is
-                out += part
-            return out
+            if self._pool is None or len(batch) < 2 * self.config.workers:
+                part = self._collect(batch, self._cleaner.clean_batch(batch), None)
+                for k, v in part[3].items():
+                    self.count(k, v)
+                return BatchResult(part[0], part[1], part[2])
+            return self._process_pooled(batch)
         finally:
             if gc_on:
                 gc.enable()
 
-    def process(self, batch: list[Dialogue]) -> BatchResult:
-        self.setup()
-        res = BatchResult()
-        for d, (kept, reason, detail, counts) in zip(batch, self._outcomes(batch)):
-            for k, v in counts.items():
-                if v:
-                    self.count(k, v)
+    def _collect(self, records: list[Dialogue], outcomes: list, counts: dict | None
+                 ) -> tuple[list[Dialogue], list[Reject], int, dict[str, int]]:
+        """``(kept, rejects, generated, counts)`` of the :meth:`Cleaner.clean` ``outcomes`` of ``records``;
+        ``counts``: the run's counts summed by a worker, else they are summed here from the outcomes' own
+        (in record order, so that the counters' keys come in the order cleaning in one process gives)."""
+        kept: list[Dialogue] = []
+        rejects: list[Reject] = []
+        generated = 0
+        total: dict[str, int] = {} if counts is None else counts
+        for d, (out, reason, detail, cnt) in zip(records, outcomes):
+            if counts is None:
+                for k, v in cnt.items():
+                    if v:
+                        total[k] = total.get(k, 0) + v
             if reason is not None:
-                res.rejects.append(self.reject(kept[0] if kept else d, reason, detail))
+                rejects.append(self.reject(out[0] if out else d, reason, detail))
                 continue
+            kept.extend(out)
+            generated += len(out) - 1
+        return kept, rejects, generated, total
+
+    def _process_pooled(self, batch: list[Dialogue]) -> BatchResult:
+        """:meth:`process` with ``--workers N``: the batch shared between N-1 worker processes and this one
+        (:class:`.clean_pool.ChunkPool`). The batch is cut into atoms of a few records, sent to the workers in
+        compact form (:func:`_pack`); the workers clean runs of atoms from the front, this process from the
+        back, and each worker run is rebuilt here (:func:`_unpack_outcome`) as soon as it arrives, in between
+        this process's own runs; the parts are put together in record order. Worker CPU seconds add up in
+        ``self.worker_cpu_s``."""
+        atoms = _atom_bounds(len(batch), self.config.workers)
+        params = self._cleaner.params
+        parts: dict[int, tuple] = {}
+
+        def own(a: int, b: int) -> list:
+            return self._cleaner.clean_batch(batch[atoms[a][0]:atoms[b - 1][1]])
+
+        def take(a: int, b: int, res: list, counts: dict | None) -> None:
+            records = batch[atoms[a][0]:atoms[b - 1][1]]
+            if counts is not None:  # a worker's run: rebuild its records
+                res = [_unpack_outcome(d, p, params) for d, p in zip(records, res)]
+            parts[a] = self._collect(records, res, counts)
+
+        cpu0 = self._pool.worker_cpu_s
+        self._pool.run(len(atoms), lambda k: _pack(batch[atoms[k][0]:atoms[k][1]]), own, take)
+        self.worker_cpu_s += self._pool.worker_cpu_s - cpu0
+        res = BatchResult()
+        for a in sorted(parts):
+            kept, rejects, generated, counts = parts[a]
             res.kept.extend(kept)
-            res.generated += len(kept) - 1
+            res.rejects.extend(rejects)
+            res.generated += generated
+            for k, v in counts.items():
+                self.count(k, v)
         return res
 
     def finish(self) -> BatchResult:

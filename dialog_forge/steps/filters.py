@@ -132,8 +132,8 @@ class CharClasses:
         n = len(lengths)
         if not n:
             return {name: [] for name in [*self.names, "ws_work"]}
-        a = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-        flags = self._table[np.minimum(a, 0xFFFF)]
+        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        flags = self._table.take(np.minimum(a, 0xFFFF))  # (take: about 2x faster than indexing)
         astral = np.flatnonzero(a > 0xFFFF)
         for pos in astral.tolist():
             flags[pos] = self._bits_of(int(a[pos]))
@@ -194,7 +194,7 @@ def char_run_candidates(texts: list[str], limit: int) -> list[bool]:
         return [True] * len(texts)
     import numpy as np
 
-    a = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    a = np.frombuffer("\x00".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     eq = a[1:] == a[:-1]  # eq[i]: a[i] == a[i + 1]
     width = 1  # eq[i] now means a[i..i + width] are all equal
     while width * 2 <= limit and eq.size:

@@ -230,4 +230,18 @@ def normalize_many(texts: list[str], opts: NormalizeOptions = NormalizeOptions()
         if on:
             need = [a or b for a, b in zip(need, has[name])]
     strip = opts.collapse_whitespace
-    return [normalize_text(t, opts) if n else (t.strip() if strip else t) for t, n in zip(texts, need)]
+    ftfy_ = has["ftfy"] if opts.fix_unicode else [False] * len(texts)
+    inv = has["invisible"] if opts.strip_control else [False] * len(texts)
+    return [_normalize_known(t, opts, f, i) if n else (t.strip() if strip else t)
+            for t, n, f, i in zip(texts, need, ftfy_, inv)]
+
+
+def _normalize_known(text: str, opts: NormalizeOptions, ftfy_chars: bool, invisible: bool) -> str:
+    """``normalize_text(text, opts)`` for a text known to be NFC (``opts.nfkc`` off) or NFKC (on), with no
+    HTML stripping or script conversion, and known to hold characters of :data:`_FTFY_NEEDED` only where
+    ``ftfy_chars`` and of :data:`_INVISIBLE_ANY` only where ``invisible`` (with ``opts`` off, False). When ftfy
+    leaves it as it is (:func:`_ftfy_would_change`) and there is nothing invisible, the only step left that may
+    change it is :func:`collapse_ws`: the regex checks ``normalize_text`` repeats are skipped."""
+    if (ftfy_chars and _ftfy_would_change(text)) or invisible:
+        return normalize_text(text, opts)
+    return collapse_ws(text) if opts.collapse_whitespace else text

@@ -104,6 +104,151 @@ def load_classifier(spec: str | None) -> Callable[[str], list[str]] | None:
 _WS = re.compile(r"\s+")
 _SEP = "\x00"
 
+#: Approximate frequencies of the English letters (per letter of running text), used only to pick the rarest
+#: key of a term for :class:`_KeyFilter`; other characters count as 0.01. A worse guess costs speed, never
+#: correctness.
+_LETTER_FREQ = dict(zip("etaoinshrdlcumwfgypbvkjxqz", (
+    .127, .091, .082, .075, .070, .067, .063, .061, .060, .043, .040, .028, .028, .024, .024, .022, .020, .020,
+    .019, .015, .0098, .0077, .0015, .0015, .00095, .00074)))
+
+
+def _rarest_key(term: str, longest: int = 4) -> str | None:
+    """The substring of ``term`` (2 to ``longest`` characters, no whitespace) least likely to occur in text by
+    :data:`_LETTER_FREQ` (longer keys first: each character makes it rarer); ``None`` when the term has no
+    two adjacent non-space characters (a one-character term, ``"a b"``)."""
+    subs = {term[i:i + n] for n in range(2, longest + 1) for i in range(len(term) - n + 1)
+            if not any(c.isspace() for c in term[i:i + n])}
+    if not subs:
+        return None
+
+    def odds(k: str) -> float:
+        p = 1.0
+        for c in k:
+            p *= _LETTER_FREQ.get(c, 0.01)
+        return p
+
+    return min(subs, key=lambda k: (odds(k), -len(k), k))
+
+
+_LOWER: object = None
+
+
+def _lower_codes():
+    """``L[x] = ord(chr(x).lower())`` for every code point ``x`` whose lower-case form is one character and does
+    not depend on the neighbours (``numpy.uint32``, 0x110000 entries, built once per process in ~30 ms);
+    ``0xFFFFFFFF`` for the others: ``İ`` (lower-cases to two characters) and ``Σ`` (``σ`` or, at the end of a
+    word, ``ς``: ``str.lower``'s only context rule in CPython)."""
+    global _LOWER
+    if _LOWER is None:
+        import numpy as np
+
+        cps = np.arange(0x110000, dtype=np.uint32)
+        out = np.full(0x110000, 0xFFFFFFFF, dtype=np.uint32)
+        step = 4096
+        for i in range(0, 0x110000, step):
+            chunk = cps[i:i + step].tobytes().decode("utf-32-le", "surrogatepass")
+            lo = chunk.lower()
+            if len(lo) == len(chunk):
+                out[i:i + step] = np.frombuffer(lo.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            else:  # a character lower-cases to several: look at them one by one
+                for j, c in enumerate(chunk):
+                    if len(c.lower()) == 1:
+                        out[i + j] = ord(c.lower())
+        out[0x3A3] = 0xFFFFFFFF  # Σ: see above
+        _LOWER = out
+    return _LOWER
+
+
+class _KeyFilter:
+    """Which texts of a batch may hold a lexicon term: one numpy pass over the code points of the *raw*
+    batch (before :meth:`SafetyGate._prepare`) instead of lower-casing, splitting and scanning all of it.
+
+    Every term gets a key, its rarest substring of 2 to 4 characters without whitespace
+    (:func:`_rarest_key`: ``"kill"`` for ``"kill you"``, ``"冰毒"``). A text in which a term counts holds the
+    term in its prepared form (lower-cased, whitespace runs made one space, allow phrases made one space),
+    so it holds the term's key there; the key has no space, so its characters come from adjacent characters
+    of the raw text, each lower-cased on its own. So the texts holding no key in their raw text lower-cased
+    character by character surely have no hit; the others are checked exactly. Characters whose lower-case
+    form is several characters or depends on the context (``İ``, ``Σ``; :func:`_lower_codes`) send their text
+    to the exact check when they could lower-case to a key character.
+
+    The look-up: a table maps each code point to the id (2..M-1) of its lower-case form when that is a key
+    character, to 1 (``ESC``) for the characters just named, else to 0; a bool table over pairs of ids
+    (``id0 * M + id1``) marks the first two characters of keys; the few positions where such a pair occurs
+    are checked against the whole keys (codes ``id0 * M**3 + ... `` per length).
+    """
+
+    ESC = 1
+
+    def __init__(self, terms: Iterable[str]):
+        import numpy as np
+
+        keys = {_rarest_key(t) for t in terms}
+        if None in keys or not keys:
+            raise ValueError("a term without two adjacent non-space characters")
+        alphabet = sorted({c for k in keys for c in k})
+        self.M = M = len(alphabet) + 2
+        if M > 4096:
+            raise ValueError("too many distinct key characters for the pair table")
+        code = {c: i + 2 for i, c in enumerate(alphabet)}
+        lower = _lower_codes()
+        by_lower = np.zeros(0x110000, dtype=np.uint16)
+        by_lower[[ord(c) for c in alphabet]] = np.arange(2, M, dtype=np.uint16)
+        plain = lower != 0xFFFFFFFF
+        ids = np.zeros(0x110000, dtype=np.int32)
+        ids[plain] = by_lower[lower[plain]]
+        for x in np.flatnonzero(~plain).tolist():
+            forms = set(chr(x).lower()) | ({"σ", "ς"} if x == 0x3A3 else set())
+            if forms & set(alphabet):
+                ids[x] = self.ESC
+        self._ids = ids
+        self._pairs = np.zeros(M * M, dtype=bool)
+        self._keys: dict[int, np.ndarray] = {}  # key length -> sorted key codes
+        for k in keys:
+            self._pairs[code[k[0]] * M + code[k[1]]] = True
+        for n in (2, 3, 4):
+            codes = []
+            for k in (k for k in keys if len(k) == n):
+                v = 0
+                for c in k:
+                    v = v * M + code[c]
+                codes.append(v)
+            self._keys[n] = np.array(sorted(codes), dtype=np.int64)
+
+    def _is_key(self, code, n: int):
+        """Whether each of ``code`` is the code of a key of ``n`` characters (a binary search: ``numpy.isin``
+        compares with every key in turn when they are few)."""
+        import numpy as np
+
+        keys = self._keys[n]
+        if not keys.size:
+            return np.zeros(code.shape, dtype=bool)
+        return keys.take(np.searchsorted(keys, code), mode="clip") == code
+
+    def texts(self, joined: str, sep: str) -> list[int]:
+        """Indices of the texts ``joined`` by ``sep`` (a character that no text and no key holds) that may
+        hold a term; the others surely hold none."""
+        import numpy as np
+
+        n = len(joined)
+        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        ids = np.zeros(n + 2, dtype=np.int32)  # two zeros past the end for the keys of 3 and 4 characters
+        np.take(self._ids, a, out=ids[:n])
+        pair = ids[:-3] * np.int32(self.M)
+        pair += ids[1:-2]
+        p = np.flatnonzero(self._pairs.take(pair))
+        code = pair[p].astype(np.int64)
+        hit = self._is_key(code, 2)
+        code = code * self.M + ids[p + 2]
+        hit |= self._is_key(code, 3)
+        code = code * self.M + ids[p + 3]
+        hit |= self._is_key(code, 4)
+        where = np.concatenate([p[hit], np.flatnonzero(ids[:n] == self.ESC)])
+        if not where.size:
+            return []
+        seps = np.flatnonzero(a == ord(sep))
+        return np.unique(np.searchsorted(seps, where)).tolist()
+
 
 def _is_word_char(c: str) -> bool:
     return c.isascii() and c.isalnum()
@@ -146,6 +291,13 @@ class SafetyGate:
             self._ac.make_automaton()
         #: the batch separator: no term or allow phrase may hold it (else check_many checks one by one)
         self._sep_ok = not any(_SEP in t for t in (*self._category_of, *allow))
+        #: which texts of a batch may hold a term (None: no such filter for this lexicon, scan them all)
+        self._filter: _KeyFilter | None = None
+        if self._sep_ok and self._category_of:
+            try:
+                self._filter = _KeyFilter(self._category_of)
+            except ValueError:  # a one-character term, or a huge alphabet of keys
+                pass
         self.classifier = load_classifier(classifier)
 
     def _prepare(self, text: str) -> str:
@@ -185,22 +337,41 @@ class SafetyGate:
 
     def check_many(self, texts: list[str]) -> list[list[str]]:
         """``[self.check(t) for t in texts]``, with the lexicon scan done once over the batch joined by a
-        separator that no term spans (and that is not a word character, like a text's own start/end)."""
+        separator that no term spans (and that is not a word character, like a text's own start/end).
+
+        The scan of a text does not depend on the others (no term or allow phrase holds the separator, and the
+        separator is a non-word character like a text's own start or end), so only the texts that
+        :class:`_KeyFilter` cannot rule out are prepared and scanned, joined among themselves."""
         if self.classifier is not None or not self._sep_ok or len(texts) < 2:
             return [self.check(t) for t in texts]
         joined = _SEP.join(texts)
         if joined.count(_SEP) != len(texts) - 1:  # a text holds the separator itself
             return [self.check(t) for t in texts]
+        out: list[list[str]] = [[] for _ in texts]
+        if self._filter is None:
+            todo: Iterable[int] = range(len(texts))
+        else:
+            todo = self._filter.texts(joined, _SEP)
+            if not todo:
+                return out
+            joined = _SEP.join([texts[i] for i in todo])
+        for i, h in zip(todo, self._joined_hits(joined, len(todo))):
+            if h:
+                out[i] = [c for c in CATEGORIES if c in h]
+        return out
+
+    def _joined_hits(self, joined: str, n: int) -> list[set[str]]:
+        """The lexicon categories hit in each of the ``n`` texts ``joined`` by :data:`_SEP`."""
         lo = self._prepare(joined)
         seps = []
         p = lo.find(_SEP)
         while p != -1:
             seps.append(p)
             p = lo.find(_SEP, p + 1)
-        hits: list[set[str]] = [set() for _ in texts]
+        hits: list[set[str]] = [set() for _ in range(n)]
         for s, term in self._scan(lo):
             hits[bisect_right(seps, s)] |= self._category_of[term]
-        return [[c for c in CATEGORIES if c in h] for h in hits]
+        return hits
 
     def check(self, text: str) -> list[str]:
         """Categories whose lexicon matches ``text`` (or that the classifier returns)."""

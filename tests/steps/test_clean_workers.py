@@ -9,7 +9,7 @@ import pytest
 
 from dialog_forge.schema import Dialogue, Lineage, Message
 from dialog_forge.steps import clean
-from dialog_forge.steps.clean import CleanConfig, Cleaner, CleanStep, _chunk_bounds
+from dialog_forge.steps.clean import CleanConfig, Cleaner, CleanStep, _atom_bounds
 
 ACTIONS = ["replace", "mask", "hash", "pseudonym", "fake", "PERSON=pseudonym,PHONE_NUMBER=hash"]
 
@@ -96,15 +96,14 @@ def test_workers_2_output_is_byte_identical_to_workers_1():
     assert counters["pii.PHONE_NUMBER"] > 0 and counters["windows"] > 0
 
 
-def test_chunks_cover_the_batch_in_order_and_balance_characters():
-    recs = [Dialogue(f"d{i}", [Message("user", "x" * (10 if i % 2 else 1000))]) for i in range(100)]
-    bounds = _chunk_bounds(recs, 8)
-    assert bounds[0][0] == 0 and bounds[-1][1] == 100
-    assert all(a < b for a, b in bounds) and all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:]))
-    assert len(bounds) == 8
-    sizes = [sum(100 + len(m.content) for d in recs[a:b] for m in d.messages) for a, b in bounds]
-    assert max(sizes) <= sum(sizes) / 8 + 1100
-    assert _chunk_bounds(recs[:1], 8) == [(0, 1)]
+def test_atoms_cover_the_batch_in_order_in_runs_of_equal_size():
+    bounds = _atom_bounds(1000, 2)
+    assert len(bounds) == 2 * clean.ATOMS_PER_PROCESS
+    assert bounds[0][0] == 0 and bounds[-1][1] == 1000
+    assert all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:]))
+    assert {b - a for a, b in bounds} == {15, 16}  # 1000 = 40 * 16 + 24 * 15
+    assert _atom_bounds(5, 2) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert _atom_bounds(1, 4) == [(0, 1)]
 
 
 # -- the pool itself ---------------------------------------------------------------------------------------
@@ -112,33 +111,49 @@ def _square_worker():
     def work(items):
         if items == ["boom"]:
             raise ValueError("boom")
-        if items == ["slow"]:  # keeps the worker on its first chunk while the main process takes the others
+        if "slow" in items:  # keeps the worker on its first run while the main process takes the others
             time.sleep(0.5)
-            return [], {}
+            return [0 if x == "slow" else x * x for x in items], {"n": len(items)}
         return [x * x for x in items], {"n": len(items)}
     return work
 
 
-def test_chunk_pool_returns_every_chunk_in_order_and_reports_worker_errors():
+def _run(pool, atoms, own):
+    """``pool.run`` collected: ``(results by atom, counts by atom, runs)``, each run's result split back into
+    atoms (one item in, one result out)."""
+    results, counts, runs = [None] * len(atoms), [None] * len(atoms), []
+
+    def take(a, b, res, cnt):
+        runs.append((a, b, cnt is None))
+        assert sum(len(x) for x in atoms[a:b]) == len(res)
+        for k in range(a, b):
+            results[k], res = res[:len(atoms[k])], res[len(atoms[k]):]
+            counts[k] = cnt
+    pool.run(len(atoms), atoms.__getitem__, own, take)
+    return results, counts, runs
+
+
+def test_chunk_pool_hands_back_every_atom_once_and_reports_worker_errors():
     from dialog_forge.steps.clean_pool import ChunkPool, WorkerError
 
     pool = ChunkPool(1, _square_worker)
     try:
-        chunks = [[i, i + 1] for i in range(0, 40, 2)]
-        mine = []
+        atoms = [[i, i + 1] for i in range(0, 80, 2)]
 
-        def own(k):
-            mine.append(k)
-            return [x * x for x in chunks[k]]
+        def own(a, b):
+            return [x * x for atom in atoms[a:b] for x in atom]
 
-        results, counts = pool.run(chunks, own)
-        assert results == [[x * x for x in c] for c in chunks]
-        assert counts[0] == {"n": 2}  # the first chunk is always a worker's
-        assert all((counts[k] is None) == (k in mine) for k in range(len(chunks)))
+        results, counts, runs = _run(pool, atoms, own)
+        assert results == [[x * x for x in c] for c in atoms]
+        assert counts[0] is not None and counts[0]["n"] >= 2  # atom 0 is always a worker's
+        covered = sorted(k for a, b, _ in runs for k in range(a, b))
+        assert covered == list(range(len(atoms)))  # every atom in exactly one run
+        # guided self-scheduling: long runs first, the last ones single atoms
+        assert max(b - a for a, b, _ in runs) >= 5 and min(b - a for a, b, _ in runs) == 1
         assert pool.worker_cpu_s >= 0
         # the worker's exception itself comes back (as --workers 1 raises it), its traceback as a note
         with pytest.raises(ValueError, match="boom") as info:
-            pool.run([["boom"]], own)
+            _run(pool, [["boom"]], own)
         assert "in a clean worker process" in "".join(getattr(info.value, "__notes__", []))
         assert not isinstance(info.value, WorkerError)
     finally:
@@ -146,18 +161,38 @@ def test_chunk_pool_returns_every_chunk_in_order_and_reports_worker_errors():
         pool.close()  # idempotent
 
 
+def test_chunk_pool_shares_the_work_when_the_worker_is_slow():
+    """The worker is stuck on atom 0: the main process claims all the others, in shrinking runs."""
+    from dialog_forge.steps.clean_pool import ChunkPool
+
+    pool = ChunkPool(1, _square_worker)
+    try:
+        atoms = [["slow"]] + [[i] for i in range(1, 20)]
+        results, _, runs = _run(pool, atoms, lambda a, b: [x * x for atom in atoms[a:b] for x in atom])
+        assert results == [[0]] + [[i * i] for i in range(1, 20)]
+        (first,) = [r for r in runs if r[0] == 0]
+        assert not first[2] and 1 <= first[1] <= 5  # the worker's one claim: at most a quarter of 20 atoms
+        mine = [(a, b) for a, b, me in runs if me]
+        assert len(mine) == len(runs) - 1  # the main process did all the rest, from the back
+        sizes = [b - a for a, b in mine]  # guided: ceil(left / 4) each time, so shrinking to single atoms
+        # ceil(20 / 4) when this process claims first, ceil(15 / 4) after the worker's first claim
+        assert sizes[0] in (4, 5) and sizes == sorted(sizes, reverse=True) and sizes[-1] == 1
+    finally:
+        pool.close()
+
+
 def test_chunk_pool_stays_usable_after_an_error_in_the_main_process():
     from dialog_forge.steps.clean_pool import ChunkPool
 
     pool = ChunkPool(1, _square_worker)
     try:
-        def bad(k):
-            raise KeyError(k)
+        def bad(a, b):
+            raise KeyError(a)
 
         with pytest.raises(KeyError):
-            pool.run([["slow"], [2], [3], [4]], bad)
-        chunks = [[5], [6], [7]]
-        results, _ = pool.run(chunks, lambda k: [x * x for x in chunks[k]])
+            _run(pool, [["slow"], [2], [3], [4]], bad)
+        atoms = [[5], [6], [7]]
+        results, _, _ = _run(pool, atoms, lambda a, b: [x * x for atom in atoms[a:b] for x in atom])
         assert results == [[25], [36], [49]]  # not the previous batch's answers
     finally:
         pool.close()
@@ -209,7 +244,9 @@ def test_workers_exit_when_the_main_process_dies_without_stopping_them():
         "def make():\n"
         "    return lambda items: (items, {})\n"
         "pool = ChunkPool(3, make)\n"
-        "assert pool.run([[1], [2], [3], [4], [5], [6]], lambda k: [k])[0][0] == [1]\n"
+        "got = {}\n"
+        "pool.run(6, lambda k: [k + 1], lambda a, b: list(range(a, b)), lambda a, b, r, c: got.update({a: r}))\n"
+        "assert got[0] == [1]\n"
         "print(*[p.pid for p in pool.procs], flush=True)\n"
         "os._exit(0)\n"
     )
@@ -258,3 +295,37 @@ def test_errors_in_a_worker_read_as_with_one_process(tmp_path):
             assert p.returncode == 2
             errs.append(p.stderr.decode())
         assert errs[0] == errs[1] and errs[0].startswith(want) and "Traceback" not in errs[1]
+
+
+def test_a_killed_worker_is_a_clear_error_not_a_traceback(tmp_path):
+    """Found in testing: a worker killed by the OOM killer (or ``kill -9``) reached the user as "unexpected
+    WorkerError" with a request to report a bug. It is now a one-paragraph error naming the signal and the fix
+    (exit code 2), raised whether the main process notices while sending a batch or while waiting for one."""
+    import os
+    import signal
+
+    from dialog_forge.errors import ForgeError
+    from dialog_forge.steps.clean_pool import WorkerDied
+
+    recs = [Dialogue(f"k{i}", [Message("user", f"电话1380013800{i % 10}"), Message("assistant", "好的")])
+            for i in range(30)]
+    for when in ("idle", "busy"):
+        s = CleanStep(CleanConfig(safety=False, workers=2))
+        s.setup()
+        (proc,) = s._pool.procs
+        if when == "busy":  # killed while the main process waits for its answers
+            orig = s._cleaner.clean_batch
+
+            def slow_then_kill(batch, orig=orig, pid=proc.pid):
+                os.kill(pid, signal.SIGKILL)
+                time.sleep(0.2)
+                return orig(batch)
+            s._cleaner.clean_batch = slow_then_kill
+        else:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(timeout=5)
+        with pytest.raises(WorkerDied, match="killed by signal 9.*--workers") as info:
+            s.process(recs)
+        assert isinstance(info.value, ForgeError) and info.value.exit_code == 2
+        s.finish()  # the pool is closed already: finishing is harmless
+        assert s._pool is None

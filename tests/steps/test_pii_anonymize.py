@@ -131,3 +131,10 @@ def test_two_values_of_one_type_separated_by_a_space_stay_two_values(analyzer, s
     assert counts == {"PHONE_NUMBER": 3, "PERSON": 2}
     if spec == "pseudonym":
         assert out[0] == "电话 <PHONE_NUMBER_1> <PHONE_NUMBER_2> 都行"
+
+
+def test_mask_hides_ip_addresses_and_plates_completely(analyzer):
+    """Found in testing: ``mask`` kept the last four characters of an IP address (``*******1.23``: the host
+    part) and of a licence plate (``***2345``: most of it). Both are now masked completely."""
+    out, _ = scrub(analyzer, "mask", turns=["登录IP是192.168.1.23，车牌京A12345，电话13800138000。"])
+    assert out[0] == "登录IP是************，车牌*******，电话*******8000。"

@@ -492,3 +492,18 @@ def test_name_fields_of_json_tool_turns(analyzer, text, want):
     """Found in testing: a tool turn ``{"name":"王小明","phone":"13900139000",...}`` had its phone, e-mail and
     address scrubbed but kept the name (no cue phrase), and the assistant's "好的王小明" with it."""
     assert hits(analyzer, text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Table Name: Orders", []),
+    ("The file name is Report, column_name: Total", []),
+    ("Drug name: Aspirin; Company Name: Acme Corp", []),
+    ("Name: John Smith", [("PERSON", "John Smith")]),
+    ("Patient name: Mary Jones", [("PERSON", "Mary Jones")]),
+    ("Full name: Ann Lee", [("PERSON", "Ann Lee")]),
+    ("User name: Bob Stone", [("PERSON", "Bob Stone")]),
+])
+def test_english_name_cue_after_a_thing_is_no_person(analyzer, text, want):
+    """Found in testing: "Table Name: Orders" was tagged PERSON. A bare "name:" / "name is" right after a
+    thing that has a name (table, file, column, drug, company, ...) is no cue; after a person word it is."""
+    assert hits(analyzer, text, "en") == want

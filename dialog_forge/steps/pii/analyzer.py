@@ -17,10 +17,11 @@
 * **Speed.** Each entity has cheap trigger regexes (for the Chinese cue recognizers: the necessary part
   of each cue rule, :data:`.context_zh.PERSON_TRIGGERS`); a text runs only the recognizers whose trigger
   fires (most chat turns fire none), called directly rather than through ``AnalyzerEngine.analyze`` (same
-  recognizers, enhancer and threshold; see :meth:`PiiAnalyzer.analyze`), and a pattern recognizer only
-  when one of its patterns occurs. :meth:`PiiAnalyzer.fired_triggers_batch` evaluates the triggers for a
-  whole batch of turns with one scan per trigger, over only the turns holding the character class each
-  trigger needs.
+  recognizers, enhancer and threshold; see :meth:`PiiAnalyzer.analyze`), and of a pattern recognizer only
+  the patterns that can match (its ``can_match``: the lengths of the turn's digit runs, a required
+  letter). :meth:`PiiAnalyzer.fired_triggers_batch` evaluates the triggers for a whole batch of turns at
+  once: one numpy pass over the code points finds where each trigger's matches can start (:data:`_LEADS`),
+  and the trigger regexes run only there.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import accumulate, compress
+from functools import cache, lru_cache
+from itertools import accumulate
 
+import numpy as np
 import regex
 
 from ._presidio import import_presidio
@@ -47,8 +50,8 @@ from .context_zh import PERSON_TRIGGERS as ZH_PERSON_TRIGGERS
 from .context_zh import ZhAddressCueRecognizer, ZhPersonCueRecognizer
 from .entities import ALL_ENTITIES, DEFAULT_ENTITIES, DEFAULT_PHONE_REGIONS, NAME_LIKE, STRUCTURED_ENTITIES  # noqa: F401
 from .lang import detect_lang
-from .recognizers import (PATTERN_RECOGNIZERS, IntlPhoneRecognizer, context_window, offline_tldextract,
-                          relabel_bank_cards)
+from .recognizers import (PATTERN_RECOGNIZERS, IntlPhoneRecognizer, _ForgePatternRecognizer, context_window,
+                          digit_runs, offline_tldextract, relabel_bank_cards)
 
 #: Words never redacted as names/places even if a cue or a model says so.
 ORDINARY_WORDS = frozenset({
@@ -88,16 +91,6 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: The character class (a name of :func:`..filters.batch_classes`) that every match of a trigger holds, so that
-#: :meth:`PiiAnalyzer.fired_triggers_batch` scans only the texts that have one. Triggers not listed scan all.
-_TRIGGER_NEEDS: dict[str, str] = {
-    "@": "at", _DIGITS: "digit", r"\.(?<=\d\.)\d": "digit", r":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]*:": "colon",
-    _TRIGGERS["CN_LICENSE_PLATE"][0]: "upper", r"\d{4}": "digit", _TRIGGERS["PERSON"][-1]: "latin",
-    r" (?<=\d )[A-Z][a-z]": "digit",
-    **{p: "cjk" for p in (*ZH_PERSON_TRIGGERS, *ZH_ADDRESS_TRIGGERS)},
-}
-assert all(p in {q for v in _TRIGGERS.values() for q in v} for p in _TRIGGER_NEEDS), "stale _TRIGGER_NEEDS"
-
 #: Full-width forms folded to ASCII for analysis only (same length, so offsets stay valid): digits, Latin
 #: letters and the characters that occur inside PII values (``＠ ＋ － ． （ ） ／ ＿``). Chinese input
 #: methods in full-width mode type ``１３８００１３８０００``; NFKC (off by default) is not needed to find it,
@@ -125,6 +118,150 @@ def fold_fullwidth(text: str) -> str:
     return text
 
 
+# -- trigger leads: the turns of a batch in which a trigger can fire, found for the whole batch at once ---
+def _literal_lead(pattern: str) -> tuple[str, str]:
+    """The ``(first, second)`` character classes of a trigger that starts with an alternation of literal CJK
+    words (``(?:我叫|名叫|...)...``, the cue triggers of :mod:`.context_zh`): the first and the second
+    characters of those words (every word has two or more)."""
+    m = re.match(r"\(\?:([\u4e00-\u9fff|]+)\)", pattern)
+    assert m is not None, f"not led by literal CJK words: {pattern[:40]!r}"
+    words = m.group(1).split("|")
+    assert all(len(w) >= 2 for w in words), pattern
+    return ("[" + "".join(sorted({w[0] for w in words})) + "]", "[" + "".join(sorted({w[1] for w in words})) + "]")
+
+
+def _fold_code(c: np.ndarray) -> np.ndarray:
+    """Code points with full-width letters and digits (U+FF10-FF5A) folded to ASCII, as :func:`fold_fullwidth`
+    does (the other forms of U+FF00-FFFF it folds, or leaves, land outside ASCII letters and digits)."""
+    return np.where(c >= 0xFF00, c - 0xFEE0, c)
+
+
+def _is_ascii_letter(c: np.ndarray) -> np.ndarray:
+    """``[A-Za-z]`` per (folded) code point: ``c | 32`` is a lower-case ASCII letter only for ASCII letters."""
+    low = c | 32
+    return (low >= 97) & (low <= 122)
+
+
+def _refine_chain(q: np.ndarray, cp: np.ndarray, bits: np.ndarray, bit: int) -> np.ndarray:
+    """:data:`_DIGITS` (7+ digits, at most 2 separators between two): a match's first 6 digits are each
+    followed by a digit or a separator, so they are 6 of the leads ``q`` (a digit followed by a digit or a
+    separator), within 15 characters: keep the leads ``q[i]`` with ``q[i + 5] - q[i] <= 15``."""
+    return q[:-5][q[5:] - q[:-5] <= 15]
+
+
+def _refine_digit_after(q: np.ndarray, cp: np.ndarray, bits: np.ndarray, bit: int) -> np.ndarray:
+    """``\\.(?<=\\d\\.)\\d``: the lead is the digit and the dot; a digit (the lead's first class) follows."""
+    return q[(bits[q + 2] & bit) != 0]
+
+
+def _refine_upper_lower(q: np.ndarray, cp: np.ndarray, bits: np.ndarray, bit: int) -> np.ndarray:
+    """`` (?<=\\d )[A-Z][a-z]``: the lead is the digit and the space; ``[A-Z][a-z]`` (ASCII, after folding)
+    follow."""
+    c2, c3 = _fold_code(cp[q + 2]), _fold_code(cp[q + 3])
+    return q[(c2 >= 65) & (c2 <= 90) & (c3 >= 97) & (c3 <= 122)]
+
+
+#: The English cue words of the ``PERSON`` trigger (:data:`_TRIGGERS`): the two-letter ones, and the first
+#: three letters of the longer ones.
+_EN_CUES_2 = ("mr", "ms", "dr")
+_EN_CUES_3 = ("nam", "dea", "mis", "pro", "pat", "con", "sin", "reg", "sig", "cal")
+_EN_KEYS_2 = np.array(sorted((ord(w[0]) << 8) | ord(w[1]) for w in _EN_CUES_2))
+_EN_KEYS_3 = np.array(sorted((ord(w[0]) << 16) | (ord(w[1]) << 8) | ord(w[2]) for w in _EN_CUES_3))
+
+
+def _refine_en_cue(q: np.ndarray, cp: np.ndarray, bits: np.ndarray, bit: int) -> np.ndarray:
+    """The English cue trigger: the lead (``[NnDdMmPpCcSsRr]`` and a letter of the cue words' second
+    letters) follows no ASCII letter (``(?<![A-Za-z])``; before the first text stands the batch's final
+    ``"\\x00"``) and starts one of the cue words, compared case-insensitively as ``re`` compares them (the
+    ASCII letter each character matches under ``re.IGNORECASE``, :func:`_ci_table`: ``ſ`` is ``s``, ``K``
+    is ``k``): a two-letter word (``mr``, ``ms``, ``dr``) or the first three letters of a longer one."""
+    q = q[~_is_ascii_letter(_fold_code(cp[q - 1]))]
+    ci = _ci_table()
+    l0 = (_fold_code(cp[q]) | 32).astype(np.int64)
+    l1 = np.take(ci, cp[q + 1], mode="clip").astype(np.int64)
+    l2 = np.take(ci, cp[q + 2], mode="clip").astype(np.int64)
+    return q[np.isin((l0 << 8) | l1, _EN_KEYS_2) | np.isin((l0 << 16) | (l1 << 8) | l2, _EN_KEYS_3)]
+
+
+_EN_PERSON_TRIGGER = _TRIGGERS["PERSON"][-1]
+_PLATE_TRIGGER = _TRIGGERS["CN_LICENSE_PLATE"][0]
+#: How the matches of each trigger begin, for :meth:`PiiAnalyzer.fired_triggers_batch`:
+#: ``pattern: (first, second, back, refine, scan)``. Every match of the trigger starting at ``s`` has a
+#: character of ``first`` at ``s - back`` followed by one of ``second`` (one-character regexes for ``re``,
+#: tested on the character with full-width forms folded, as the triggers see it): the *lead*. ``refine``
+#: narrows the leads by a necessary condition on more characters. ``scan``: ``"match"`` tries the trigger at
+#: each lead (``back`` characters after it), ``"search"`` searches a text from its first lead (leads dense
+#: in a text: the digits of a number).
+_LEADS: dict[str, tuple[str, str, int, object, str]] = {
+    "@": ("@", "(?s:.)", 0, None, "match"),
+    _DIGITS: (r"\d", r"[\d \-.()/\u00a0]", 0, _refine_chain, "search"),
+    r"\.(?<=\d\.)\d": (r"\d", r"\.", 1, _refine_digit_after, "match"),
+    r":(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]*:": ("[0-9A-Fa-f]", ":", 1, None, "match"),
+    # [A-Z](?<=[京津...][A-Z]): the province character before the capital
+    _PLATE_TRIGGER: (re.search(r"\(\?<=(\[[^\]]+\])", _PLATE_TRIGGER).group(1), "[A-Z]", 1, None, "match"),
+    r"(?i:://|www\.)": ("(?i:[:w])", "(?i:[/w])", 0, None, "match"),
+    r"\d{4}": (r"\d", r"\d", 0, None, "search"),
+    _EN_PERSON_TRIGGER: ("[NnDdMmPpCcSsRr]", "(?i:[aeiors])", 0, _refine_en_cue, "match"),
+    r" (?<=\d )[A-Z][a-z]": (r"\d", " ", 1, _refine_upper_lower, "match"),
+    r"[^\W\d_]": (r"[^\W\d_]", "(?s:.)", 0, None, "search"),
+    **{p: (*_literal_lead(p), 0, None, "match") for p in (*ZH_PERSON_TRIGGERS, *ZH_ADDRESS_TRIGGERS)
+       if p.startswith("(?:")},
+    # 市(?<=[CJK]{2}市)[CJK]{1,8}?(?:市|县|...): 市 and a CJK character
+    **{p: ("市", "[\u4e00-\u9fff]", 0, None, "match") for p in ZH_ADDRESS_TRIGGERS if p.startswith("市")},
+}
+assert all(p in _LEADS for v in _TRIGGERS.values() for p in v), "a trigger without a lead in _LEADS"
+#: Bit 15 of a lead table entry: a full-width form that :func:`fold_fullwidth` folds.
+_FW_BIT = 1 << 15
+#: At most 15 triggers get a lead bit (bits 0-14, their second class in bits 16-30); others scan every text.
+_MAX_LEADS = 15
+
+
+@lru_cache(maxsize=1)
+def _folded_bmp() -> str:
+    """Every character of the Basic Multilingual Plane, full-width forms folded (index = code point)."""
+    return "".join(map(chr, range(0x10000))).translate(_FULLWIDTH_FOLD)
+
+
+@cache
+def _bmp_members(cls: str) -> np.ndarray:
+    """The code points of the BMP whose (folded) character matches the one-character regex ``cls``."""
+    return np.fromiter((m.start() for m in re.finditer(cls, _folded_bmp())), dtype=np.intp)
+
+
+@lru_cache(maxsize=1)
+def _ci_table() -> np.ndarray:
+    """Per BMP code point: the lower-case ASCII letter its (folded) character matches under ``re.IGNORECASE``
+    (``A``/``a`` -> ``a``, ``ſ`` -> ``s``, ``K`` -> ``k``, ``İ``/``ı`` -> ``i``), else 0. No character
+    above the BMP matches an ASCII letter so (``np.take(..., mode="clip")`` gives them the entry of U+FFFF, 0)."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for x in "abcdefghijklmnopqrstuvwxyz":
+        table[_bmp_members(f"(?i:{x})")] = ord(x)
+    return table
+
+
+def _lead_table(patterns: list[str]) -> tuple[np.ndarray, list]:
+    """The lead table of the triggers ``patterns`` (in order) and, per trigger, ``(bit, back, refine,
+    search)`` or ``None`` (no lead: its batch scan searches every text). Entry ``c`` has bit ``j`` when
+    character ``c`` is in the ``first`` class of the ``j``-th trigger with a lead, bit ``16 + j`` when in
+    its ``second`` class, and :data:`_FW_BIT` when it is a full-width form. Code points above the BMP (emoji,
+    rare CJK, mathematical digits) are looked up at U+FFFF, which is given every class: they stay candidates."""
+    table = np.zeros(0x10000, dtype=np.uint32)
+    table[sorted(_FULLWIDTH_FOLD)] |= _FW_BIT
+    leads: list = []
+    for p in patterns:
+        spec = _LEADS.get(p)
+        j = sum(x is not None for x in leads)
+        if spec is None or j >= _MAX_LEADS:
+            leads.append(None)
+            continue
+        first, second, back, refine, scan = spec
+        table[_bmp_members(first)] |= 1 << j
+        table[_bmp_members(second)] |= 1 << (16 + j)
+        table[0xFFFF] |= (1 << j) | (1 << (16 + j))
+        leads.append((1 << j, back, refine, scan == "search"))
+    return table, leads
+
+
 #: The language-specific recognizers (cue rules); the pattern recognizers are registered for every language.
 _CUE_RECOGNIZERS = (ZhPersonCueRecognizer, ZhAddressCueRecognizer, EnPersonCueRecognizer, EnAddressRecognizer)
 _CUE_ENTITIES = frozenset({"PERSON", "ADDRESS"})
@@ -150,31 +287,53 @@ class CharWindowContextEnhancer(ContextAwareEnhancer):
         super().__init__(context_similarity_factor, min_score_with_context_similarity, before, after)
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
-        by_id = {r.id: r for r in recognizers}
         extra = [c.lower() for c in (context or [])]
+        return self.enhance_with_words(text, raw_results, self.context_words(recognizers, extra), extra)
+
+    @staticmethod
+    def context_words(recognizers, extra: list[str] | tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
+        """Per recognizer id: its context words, lower-cased, then ``extra`` (lower-cased words)."""
+        return {r.id: (*(w.lower() for w in (getattr(r, "context", None) or [])), *extra) for r in recognizers}
+
+    def enhance_with_words(self, text, raw_results, words_by_id: dict[str, tuple[str, ...]],
+                           default: list[str] | tuple[str, ...] = ()):
+        """:meth:`enhance_using_context` with the context words of the recognizers already looked up and
+        lower-cased (:meth:`context_words`; ``default``: the words of a hit whose recognizer is not among
+        them). The analyzer computes them once per set of recognizers, not once per text."""
         for res in raw_results:
             meta = res.recognition_metadata or {}
-            rec = by_id.get(meta.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
-            words = list(getattr(rec, "context", None) or []) + extra
+            words = words_by_id.get(meta.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY), default)
             if not words:
                 continue
             window = context_window(text, res.start, res.end, self.context_prefix_count, self.context_suffix_count)
-            if any(w.lower() in window for w in words):
+            if any(w in window for w in words):
                 res.score = min(self.MAX_SCORE, max(res.score + self.context_similarity_factor,
                                                     self.min_score_with_context_similarity))
                 meta[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
         return raw_results
 
 
+#: Texts up to this many characters are scanned without ``regex``'s time-out (see :func:`_pattern_hits`).
+NO_TIMEOUT_CHARS = 256
+
+
 def _pattern_hits(rec: PatternRecognizer, patterns: list, text: str) -> list[RecognizerResult]:
     """What ``rec.analyze(text, ...)`` returns for a plain Presidio ``PatternRecognizer`` (same matches,
     ``validate_result`` / ``invalidate_result`` scoring, zero-score filter and ``remove_duplicates``), without
     its analysis explanations, timing and logging. ``patterns``: ``(Pattern, compiled regex)`` pairs, compiled
-    with the recognizer's flags."""
+    with the recognizer's flags.
+
+    Presidio scans with a time-out (:data:`REGEX_TIMEOUT_SECONDS`, 0.1 s of CPU: a pattern that runs longer is
+    skipped), a guard against catastrophic backtracking that costs ``regex`` 1-2 us per scan (it reads the
+    process clock), more than the scan of a short turn itself. The forge patterns backtrack at most
+    polynomially: on texts of :data:`NO_TIMEOUT_CHARS` characters their worst case found by an adversarial
+    search is about 0.1 ms, a thousandth of the time-out (``tests/steps/test_pii_prechecks.py`` keeps it under
+    10 ms), so the time-out cannot fire there and these texts are scanned without it: same results."""
     results = []
+    timeout = None if len(text) <= NO_TIMEOUT_CHARS else REGEX_TIMEOUT_SECONDS
     for pattern, rx in patterns:
         try:
-            for m in rx.finditer(text, timeout=REGEX_TIMEOUT_SECONDS):
+            for m in (rx.finditer(text) if timeout is None else rx.finditer(text, timeout=timeout)):
                 start, end = m.span()
                 if start == end:
                     continue
@@ -272,6 +431,7 @@ class PiiAnalyzer:
         # one search per distinct trigger pattern (separate searches beat one alternation: each keeps the
         # regex engine's literal-prefix fast path)
         self._triggers = [(re.compile(p), ents) for p, ents in by_pattern.items()]
+        self._lead_bits, self._trigger_leads = _lead_table(list(by_pattern))
         self._recognizers = {lang: self.engine.registry.get_recognizers(language=lang, all_fields=True)
                              for lang in self.languages}
         # the cue recognizers of each language (the only language-specific ones), also run on a turn of
@@ -289,12 +449,18 @@ class PiiAnalyzer:
         # logging, explanation objects; ~15 us per recognizer and text).
         self._plans: dict[tuple[str, frozenset[str]], list] = {}
         self._prechecks: dict[str, list] = {}
+        # ... and only when its can_match (a cheap necessary condition of its patterns, see
+        # recognizers._ForgePatternRecognizer.can_match) holds: (bound method, whether it reads the digit runs)
+        self._can_match: dict[str, tuple] = {}
         for recs in self._recognizers.values():
             for rec in recs:
                 if (isinstance(rec, PatternRecognizer) and type(rec).analyze is PatternRecognizer.analyze
                         and rec.patterns):
                     self._prechecks[rec.id] = [(p, regex.compile(p.regex, flags=rec.global_regex_flags))
                                                for p in rec.patterns]
+                    if (isinstance(rec, _ForgePatternRecognizer)
+                            and type(rec).can_match is not _ForgePatternRecognizer.can_match):
+                        self._can_match[rec.id] = (rec.can_match, rec.NEEDS_DIGIT_RUNS)
         self.self_check()
 
     def self_check(self) -> None:
@@ -334,50 +500,72 @@ class PiiAnalyzer:
 
     def fired_triggers_batch(self, texts: list[str]) -> list[list[tuple[re.Pattern, set[str]]]]:
         """The triggers that fire in each of ``texts`` (a batch of turns); equal to
-        ``[self.fired_triggers(t) for t in texts]``, computed with one scan per trigger over the batch.
+        ``[self.fired_triggers(t) for t in texts]``, computed for the whole batch at once.
 
-        A character-class look-up over the whole batch (:class:`..filters.CharClasses`) first tells which texts
-        hold the character every match of a trigger needs (a digit, a CJK character, a Latin letter, ``@``,
-        ``:``, ...: :data:`_TRIGGER_NEEDS`); each trigger then scans only those texts, joined by ``"\\x00"`` --
-        no trigger matches that character, so no match spans two texts, and it is a non-word character for
-        ``\\b`` like a text's own start or end. After a hit in a text the scan resumes at the next one."""
+        The texts are joined by ``"\\x00"`` (no trigger matches it, so no match spans two texts, and it is a
+        non-word character for look-arounds like a text's own start or end), converted to code points and
+        looked up in the lead table (:func:`_lead_table`): one numpy pass finds, for every trigger, the
+        positions of its *lead* -- the two characters every one of its matches starts with
+        (:data:`_LEADS`: ``我叫``/``患者``/... for a cue trigger, a province and a capital for a plate, a
+        digit and a digit or separator for :data:`_DIGITS`), narrowed further by some triggers' ``refine``
+        condition. A trigger fires in a text iff it matches at one of these positions (``"match"`` leads) or
+        from the first of them on (``"search"`` leads), so the regex runs only there, on the text with
+        full-width forms folded (as :meth:`fired_triggers` folds it). Most texts hold no lead of most triggers."""
         if not texts:
             return []
-        from ..filters import batch_classes
-
         n = len(texts)
-        lengths = [len(t) for t in texts]
-        has = batch_classes().joined_with("\x00".join(texts), lengths)  # classes hold the full-width forms too
-        # offsets are unchanged by folding; only the texts holding a full-width form are folded
-        pieces = [fold_fullwidth(t) if fw else t for t, fw in zip(texts, has["fullwidth"])]
+        joined = "\x00".join(texts) + "\x00\x00\x00"  # the refine conditions look up to 3 characters ahead
+        cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        bits = np.take(self._lead_bits, cp, mode="clip")  # above the BMP: the entry of U+FFFF
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n)[:-1] + 1, out=starts[1:])
+        pieces = list(texts)  # offsets are unchanged by folding; only the texts holding a full-width form are folded
+        fw = np.flatnonzero(bits & _FW_BIT)
+        if fw.size:
+            for k in np.unique(np.searchsorted(starts, fw, side="right") - 1).tolist():
+                pieces[k] = fold_fullwidth(texts[k])
+        pair = bits[:-1] & (bits[1:] >> 16)  # bit j: the lead of the j-th trigger starts here
+        at = np.flatnonzero(pair)
+        at_bits = pair[at]
         fired: list[list[tuple[re.Pattern, set[str]]]] = [[] for _ in texts]
-        groups: dict[str | None, list[tuple[re.Pattern, set[str]]]] = {}
-        for trig in self._triggers:
-            groups.setdefault(_TRIGGER_NEEDS.get(trig[0].pattern), []).append(trig)
-        for need, trigs in groups.items():
-            if need is None:
-                idx: list[int] = list(range(n))
-            else:
-                idx = list(compress(range(n), has[need]))
-                if not idx:
-                    continue
-            joined = "\x00".join(pieces if len(idx) == n else compress(pieces, has[need]))
-            starts = [0, *accumulate(lengths[i] + 1 for i in idx[:-1])]
-            last = len(starts) - 1
-            for trig in trigs:
-                search = trig[0].search
-                p = 0
-                while (m := search(joined, p)) is not None:
-                    k = bisect_right(starts, m.start()) - 1
-                    fired[idx[k]].append(trig)
-                    if k == last:
-                        break
-                    p = starts[k + 1]
-        order = {id(t): k for k, t in enumerate(self._triggers)}
-        for f in fired:
-            if len(f) > 1:
-                f.sort(key=lambda t: order[id(t)])
+        for trig, lead in zip(self._triggers, self._trigger_leads):
+            if lead is None:
+                self._scan_every_text(trig, pieces, fired)
+                continue
+            bit, back, refine, search = lead
+            q = at[(at_bits & bit) != 0]
+            if refine is not None and q.size:
+                q = refine(q, cp, bits, bit)
+            if not q.size:
+                continue
+            ks = np.searchsorted(starts, q, side="right") - 1
+            offsets = q - starts[ks] + back
+            if search:  # from the first lead of each text on
+                ks, first = np.unique(ks, return_index=True)
+                offsets = offsets[first]
+            find = trig[0].search if search else trig[0].match
+            last = -1
+            for k, o in zip(ks.tolist(), offsets.tolist()):
+                if k != last and find(pieces[k], o) is not None:
+                    fired[k].append(trig)
+                    last = k
         return fired
+
+    @staticmethod
+    def _scan_every_text(trig: tuple[re.Pattern, set[str]], pieces: list[str], fired: list[list]) -> None:
+        """Add ``trig`` to ``fired[k]`` for every text ``pieces[k]`` (folded) it fires in: one scan of the texts
+        joined by ``"\\x00"``, resuming at the next text after a hit (for a trigger without a lead)."""
+        joined = "\x00".join(pieces)
+        starts = [0, *accumulate(len(t) + 1 for t in pieces[:-1])]
+        last = len(starts) - 1
+        search = trig[0].search
+        p = 0
+        while (m := search(joined, p)) is not None:
+            k = bisect_right(starts, m.start()) - 1
+            fired[k].append(trig)
+            if k == last:
+                break
+            p = starts[k + 1]
 
     def analyze(self, text: str, language: str | None = None,
                 triggers: list[tuple[re.Pattern, set[str]]] | None = None, exact: bool = False
@@ -409,20 +597,40 @@ class PiiAnalyzer:
         plan = self._plans.get(key)
         if plan is None:  # the recognizers to run for this language and set of entities (a handful of sets)
             recs = [*self._recognizers[lang], *(r for other in mixed for r in self._cues[other])]
-            plan = [(rec, [e for e in rec.supported_entities if e in wanted], self._prechecks.get(rec.id))
-                    for rec in recs]
-            plan = self._plans[key] = [p for p in plan if p[1]]
-        used = [p[0] for p in plan]
-        results = []
-        for rec, ents, pre in plan:
-            for r in (_pattern_hits(rec, pre, text) if pre is not None else rec.analyze(text, ents, None)) or []:
+            steps = [(rec, [e for e in rec.supported_entities if e in wanted], self._prechecks.get(rec.id),
+                      self._can_match.get(rec.id)) for rec in recs]
+            steps = [p for p in steps if p[1]]
+            used = [p[0] for p in steps]
+            plan = self._plans[key] = (steps, used, CharWindowContextEnhancer.context_words(used))
+        steps, used, words = plan
+        results: list[RecognizerResult] = []
+        runs: tuple[int, ...] | None | bool = False  # digit_runs(text), computed for the first check that needs it
+        for rec, ents, pre, check in steps:
+            if pre is not None:
+                if check is not None:  # cheap necessary conditions of the patterns: skip those that cannot match
+                    if check[1] and runs is False:
+                        runs = digit_runs(text)
+                    can = check[0](text, runs if check[1] else None)
+                    if can is not True:
+                        if can is False:
+                            continue
+                        pre = [p for p, ok in zip(pre, can) if ok]
+                        if not pre:
+                            continue
+                results += _pattern_hits(rec, pre, text)  # their metadata names the recognizer already
+                continue
+            for r in rec.analyze(text, ents, None) or []:
                 meta = r.recognition_metadata if r.recognition_metadata is not None else {}
                 meta.setdefault(RecognizerResult.RECOGNIZER_NAME_KEY, rec.name)
                 meta.setdefault(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY, rec.id)
                 r.recognition_metadata = meta
                 results.append(r)
         if results:
-            results = self.engine.context_aware_enhancer.enhance_using_context(text, results, None, used)
+            enhancer = self.engine.context_aware_enhancer
+            if type(enhancer) is CharWindowContextEnhancer:  # the context words of this plan, lower-cased once
+                results = enhancer.enhance_with_words(text, results, words)
+            else:
+                results = enhancer.enhance_using_context(text, results, None, used)
         return self.postprocess(text, [r for r in results if r.score >= self.score_threshold])
 
     def analyze_with_engine(self, text: str, language: str | None = None) -> list[RecognizerResult]:

@@ -18,7 +18,8 @@ hyphens and brackets, and phone numbers also without a ``+86``/``0086`` prefix, 
 ``+86 138 0013 8000``, ``１３８００１３８０００`` and ``13800138000`` get the same pseudonym (and hash).
 
 ``mask`` keeps the last four characters only of number-like values (phone, card, ID, ...); names,
-addresses and places are masked completely (the end of a name is a large part of it).
+addresses and places are masked completely (the end of a name is a large part of it), and so are IP
+addresses (their last octets name the host) and licence plates (four of their five or six characters).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def parse_actions(spec: str, known_entities: tuple[str, ...] | list[str]) -> tup
 _FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _CN_PREFIX = re.compile(r"^(?:\+|00)86(?=1[3-9]\d{9}$|0?(?:10|2\d|[3-9]\d{2})\d{7,8}$)")
 #: Entities masked completely by ``mask`` (no trailing characters kept).
-_MASK_ALL = frozenset({"PERSON", "ADDRESS", "LOCATION"})
+_MASK_ALL = frozenset({"PERSON", "ADDRESS", "LOCATION", "IP_ADDRESS", "CN_LICENSE_PLATE"})
 
 
 def _norm(value: str, entity: str = "") -> str:

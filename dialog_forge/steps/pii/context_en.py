@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from .recognizers import CASE_SENSITIVE, _ForgePatternRecognizer
 
 _W = r"\p{Lu}\p{Ll}+(?:-\p{Lu}?\p{Ll}+|'\p{Lu}\p{Ll}+)?"  # a capitalised word, any Latin letters (José, Tomić)
@@ -29,8 +31,15 @@ january february march september october november december
 apple google amazon microsoft company inc ltd llc corp group bank store shop
 should would could might must please thanks thank hello hi hey
 """))
-_CUES = (r"(?i:my name is|my name's|name is|i am called|call me|dear|sincerely,?|regards,?|signed,?|patient|"
-         r"contact|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?|name:)")
+#: Things with a name that is no person's: "Table Name: Orders", "the file name is Report", "Drug name: Aspirin".
+#: A bare ``name is`` / ``name:`` right after one of them is no cue.
+_THING = (r"(?:table|file|column|field|product|company|project|database|host|server|domain|brand|business|street|"
+          r"app|model|variable|function|class|package|branch|bucket|folder|directory|device|network|store|team|"
+          r"course|drug|medication|medicine|disease|item|event|group|category|dataset|key|attribute|method|module|"
+          r"property|parameter|service|sheet|tab|index|schema|view|queue|topic|repo|repository|program|game|song|"
+          r"book|movie|film|city|town|country|school|university|hospital|department|plan|image|tag|label)")
+_CUES = (r"(?i:my name is|my name's|(?<!(?<![A-Za-z])" + _THING + r"[ _-]?)(?:name is|name:)|i am called|call me|"
+         r"dear|sincerely,?|regards,?|signed,?|patient|contact|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?)")
 _STREET = (r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Court|Ct\.?|"
            r"Way|Place|Pl\.?|Terrace|Square|Parkway|Pkwy\.?|Circle|Highway|Hwy\.?|Trail|Crescent|Close)")
 
@@ -62,3 +71,9 @@ class EnAddressRecognizer(_ForgePatternRecognizer):
         + r"(?![A-Za-z])(?:,? (?:Apt\.?|Suite|Unit|#) ?\d+[A-Za-z]?)?",
         0.65,
     ),)
+    _LEAD = regex.compile(r"\d [A-Z][a-z]", flags=CASE_SENSITIVE)
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool:
+        """Every match holds a house number's last digit, a space and a capitalised word (searched with the
+        pattern's module and flags, so that ``\\d`` is the same set of digits)."""
+        return self._LEAD.search(text) is not None

@@ -251,10 +251,29 @@ _RX_ADDR_CUT = re.compile(r"的|附近|旁边|对面|一带|那边|这边|里面
 _RX_ADDR_END = re.compile(rf"^.*[{_MARK}](?:[0-9A-Za-z\-]{{0,6}}(?:号|座|室|栋|楼|单元))?(?:\s\d{{6}})?", re.S)
 
 
+def _struct_matches(text: str) -> list:
+    """The matches of ``_RX_ADDR_STRUCT.finditer(text)``, found by trying the pattern only where one can start:
+    at a province name or two characters before a ``市`` (its two branches), the positions of all (overlapping)
+    matches of :data:`_RX_ADDR_STRUCT_GATE`. Like ``finditer``, each match is the one at the leftmost such
+    position from the end of the previous match on (the pattern's scan tries every CJK character for its
+    ``[CJK]{2}市`` branch, the gate's literals are found by a fast scan)."""
+    starts = {m.start() - (2 if m.group() == "市" else 0)
+              for m in _RX_ADDR_STRUCT_GATE.finditer(text, overlapped=True)}
+    out = []
+    end = 0
+    for i in sorted(starts):
+        if i >= end:
+            m = _RX_ADDR_STRUCT.match(text, i)
+            if m is not None:
+                out.append(m)
+                end = m.end()
+    return out
+
+
 def find_zh_addresses(text: str) -> list[tuple[int, int, float]]:
     """``(start, end, score)`` of Chinese addresses (cue-led or structured) in ``text``."""
     out: list[tuple[int, int, float]] = []
-    for m in _RX_ADDR_STRUCT.finditer(text) if _RX_ADDR_STRUCT_GATE.search(text) else ():
+    for m in _struct_matches(text):
         span = m.group(0)
         n_marks = sum(c in _MARK for c in span)
         if n_marks >= 2 and len(span) >= 6:

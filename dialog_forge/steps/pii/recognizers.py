@@ -23,6 +23,7 @@ from datetime import date
 from functools import lru_cache
 
 import phonenumbers
+import regex
 
 from ._presidio import import_presidio
 
@@ -110,7 +111,11 @@ def iban_ok(value: str) -> bool:
     """ISO 13616 check: a known IBAN country, 15-34 characters and ``int(rearranged) % 97 == 1`` (MOD 97-10,
     ISO 7064). The per-country length is not enforced: generated and legacy IBANs often deviate from it,
     and MOD 97 already rejects 99% of look-alikes."""
-    v = re.sub(r"[ \-]", "", value).upper()
+    # \d also matches other scripts' digits (٨, ८, 𝟖): read as the digits they are; a case-insensitive [A-Za-z]
+    # also matches İ and the Kelvin sign, which are no IBAN letters
+    v = "".join(str(int(c)) if c.isdecimal() else c for c in re.sub(r"[ \-]", "", value)).upper()
+    if not (v.isascii() and v.isalnum()):
+        return False
     if v[:2] not in _IBAN_LENGTHS or not 15 <= len(v) <= 34 or not v[2:4].isdigit():
         return False
     rearranged = v[4:] + v[:4]
@@ -130,10 +135,34 @@ _IBAN_LENGTHS = {
 }
 
 
+# -- prechecks -------------------------------------------------------------------------------------------
+#: A maximal run of digits, with the ``regex`` module's ``\d`` (the module, and so the digits, that the patterns
+#: are run with).
+_DIGIT_RUN = regex.compile(r"\d+")
+
+
+def digit_runs(text: str) -> tuple[int, ...] | None:
+    """The lengths of the maximal runs of digits in ``text``, in order (``"电话010-62345678"`` -> ``(3, 8)``), or
+    ``None`` when a digit of ``text`` is not an ASCII digit (``٣``, ``𝟙``: then ``\\d`` and the ASCII bounds
+    ``L``/``R`` disagree and the run lengths prove nothing; :meth:`_ForgePatternRecognizer.can_match` then
+    answers ``True``). One scan per text serves the prechecks of every recognizer (see :mod:`.analyzer`).
+
+    Why run lengths are exact: when every digit is ASCII, ``\\d``, ``[0-9]`` and the digits of ``L``/``R`` are
+    the same characters, so a digit block of a pattern that is bounded on both sides by a non-digit (``L``,
+    ``R``, a separator, a bracket, a letter) is a whole run of the text: ``L\\d{9}R`` matches only where a run
+    of exactly 9 digits is."""
+    runs = _DIGIT_RUN.findall(text)
+    if not runs:
+        return ()
+    if len(runs) == 1:
+        return (len(runs[0]),) if runs[0].isascii() else None
+    return tuple(map(len, runs)) if "".join(runs).isascii() else None
+
+
 # -- recognizers -----------------------------------------------------------------------------------------
 class _ForgePatternRecognizer(PatternRecognizer):
     """Base: class-level ``ENTITY``, ``PATTERNS`` (name, regex, score), ``CONTEXT``, ``FLAGS``; optional
-    ``validate_result`` (True keeps, False drops) and ``invalidate_result``."""
+    ``validate_result`` (True keeps, False drops) and ``invalidate_result``; optional :meth:`can_match`."""
 
     ENTITY = ""
     PATTERNS: tuple | list = ()
@@ -149,6 +178,18 @@ class _ForgePatternRecognizer(PatternRecognizer):
             context=list(self.CONTEXT),
             global_regex_flags=self.FLAGS,
         )
+
+    #: Whether :meth:`can_match` reads the ``runs`` argument (the analyzer computes it only then).
+    NEEDS_DIGIT_RUNS = False
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool | tuple[bool, ...]:
+        """A cheap necessary condition for a match in ``text``, so that the analyzer skips the regex scans
+        that cannot match (about 1.5-3 us per pattern and text, most of it the ``timeout`` set-up of
+        ``regex``): ``False`` when no pattern can match, ``True`` when any may (the default), or one bool per
+        pattern of :attr:`PATTERNS` (``False``: that pattern cannot match). ``runs``: the :func:`digit_runs`
+        of ``text`` when :attr:`NEEDS_DIGIT_RUNS`, else ``None``. ``tests/steps/test_pii_prechecks.py``
+        checks every override against its patterns on generated texts."""
+        return True
 
 
 class ForgeEmailRecognizer(_ForgePatternRecognizer):
@@ -179,6 +220,13 @@ class CnMobileRecognizer(_ForgePatternRecognizer):
         0.85,
     ),)
     CONTEXT = ("phone", "mobile", "call", "tel", "电话", "手机", "致电", "联系", "号码", "微信")
+    NEEDS_DIGIT_RUNS = True
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool:
+        """The pattern ends with ``\\d{4}R``: the run holding that last group is the group alone (4 digits,
+        after a separator), the last two groups (8), or the whole number (11), with a ``86`` / ``0086``
+        prefix written without a separator or bracket (13, 15; see :func:`digit_runs`)."""
+        return runs is None or 4 in runs or 8 in runs or 11 in runs or 13 in runs or 15 in runs
 
 
 class CnLandlineRecognizer(_ForgePatternRecognizer):
@@ -193,6 +241,17 @@ class CnLandlineRecognizer(_ForgePatternRecognizer):
          + _SUB + R, 0.8),
     )
     CONTEXT = (*CnMobileRecognizer.CONTEXT, "座机", "固话", "landline", "office")
+    NEEDS_DIGIT_RUNS = True
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> tuple[bool, bool]:
+        """Both patterns end with ``\\d{4}R``: the run holding it is those 4 digits (after a separator), the
+        subscriber number (7-8), or it with the area code (10-12; ``cn_landline_intl``: 9-11) and there the
+        ``86``/``0086`` prefix (11-15) when no separator or bracket stands between them (see
+        :func:`digit_runs`); ``cn_landline_intl`` holds ``86``."""
+        if runs is None:
+            return True, "86" in text
+        return (any(r == 4 or 6 < r < 13 for r in runs),
+                "86" in text and any(r == 4 or 6 < r < 16 for r in runs))
 
 
 class IntlPhoneRecognizer(LocalRecognizer):
@@ -233,6 +292,8 @@ class IntlPhoneRecognizer(LocalRecognizer):
 
     def __init__(self, supported_language: str = "en", regions: Iterable[str] = DEFAULT_PHONE_REGIONS):
         self.supported_regions = tuple(regions)
+        # one scan for "any context word in the window" (the same truth value as testing each word)
+        self._context_rx = re.compile("|".join(map(re.escape, self.CONTEXT)))
         super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=supported_language,
                          name="forge_IntlPhoneRecognizer", context=list(self.CONTEXT))
 
@@ -243,7 +304,7 @@ class IntlPhoneRecognizer(LocalRecognizer):
         return _phone_valid(self, cand, self.supported_regions)
 
     def _valid_uncached(self, cand: str) -> bool:
-        n_digits = sum(c.isdigit() for c in cand)
+        n_digits = sum(map(str.isdigit, cand))
         if n_digits < 7 or n_digits > 17 or self._DATE.match(cand) or self._HAS_DATE.search(cand):
             return False
         if self._DECIMAL.match(cand) or ("/" in cand and max(map(len, self._DIGIT_RUN.findall(cand))) <= 3):
@@ -266,14 +327,13 @@ class IntlPhoneRecognizer(LocalRecognizer):
         return not span.startswith("+") and self._SHAPED.search(span) is None
 
     def _has_context(self, text: str, start: int, end: int) -> bool:
-        window = context_window(text, start, end)
-        return any(w in window for w in self.CONTEXT)
+        return self._context_rx.search(context_window(text, start, end)) is not None
 
     def _needs_context(self, span: str) -> bool:
         """Bare numbers (see the class docstring) and local numbers of fewer than 8 digits without ``+``
         (``668-5702``, but also postcodes such as ``3610-114`` and ranges, which Germany's open numbering
         plan validates) are reported only with a context word."""
-        return self._is_bare(span) or (not span.startswith("+") and sum(c.isdigit() for c in span) < 8)
+        return self._is_bare(span) or (not span.startswith("+") and sum(map(str.isdigit, span)) < 8)
 
     def _find(self, text: str, m: re.Match) -> tuple[int, int] | None:
         """The span of a valid number in candidate ``m``: the whole, else the longest valid sub-run of
@@ -294,10 +354,11 @@ class IntlPhoneRecognizer(LocalRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         out = []
         for m in self._CAND.finditer(text):
-            if self._NEGATIVE.search(text[max(0, m.start() - 24):m.start()]):
+            start = m.start()
+            if self._NEGATIVE.search(text[max(0, start - 24):start]):
                 continue
             # a bare candidate can only be reported with a context word: skip the costly parsing without one
-            if self._needs_context(m.group(0)) and not self._has_context(text, m.start(), m.end()):
+            if self._needs_context(m.group(0)) and not self._has_context(text, start, m.end()):
                 continue
             found = self._find(text, m)
             if not found:
@@ -338,6 +399,14 @@ class CnResidentIdRecognizer(_ForgePatternRecognizer):
          + SEP + r"\d{3}[0-9Xx]" + R, 1.0),
     )
     CONTEXT = ("身份证", "证件", "身份证号", "公民身份", "id card", "resident id", "identity")
+    NEEDS_DIGIT_RUNS = True
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool | tuple[bool, bool, bool]:
+        """``cn_id18`` is a run of 18 digits, or of 17 before ``X``; ``cn_id15`` a run of 15; ``cn_id18_grouped``
+        holds runs of exactly 6 and 8 (region and birth date between ``L``/separators; see :func:`digit_runs`)."""
+        if runs is None:
+            return True
+        return 18 in runs or 17 in runs, 15 in runs, 6 in runs and 8 in runs
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """18 characters: ``True`` (score 1.0) when valid. 15 digits: ``None`` keeps the weak pattern score,
@@ -378,6 +447,14 @@ class CardRecognizer(_ForgePatternRecognizer):
         ("card_amex", L + r"3[47]\d{2}" + SEP + r"\d{6}" + SEP + r"\d{5}" + R, 0.45),
     )
     CONTEXT = ("card", "credit", "visa", "mastercard", "银行卡", "信用卡", "卡号", "储蓄卡", "账号", "户名", "这张卡")
+    NEEDS_DIGIT_RUNS = True
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool | tuple[bool, bool, bool]:
+        """``card_plain`` is a run of 12-19 digits, ``card_grouped`` holds at least three runs of exactly 4
+        (the groups between ``L``/separators/``R``), ``card_amex`` runs of 4, 6 and 5 (see :func:`digit_runs`)."""
+        if runs is None:
+            return True
+        return any(11 < r < 20 for r in runs), runs.count(4) > 2, 6 in runs and 5 in runs and 4 in runs
 
     def validate_result(self, pattern_text: str) -> bool | None:
         digits = re.sub(r"\D", "", pattern_text)
@@ -393,6 +470,12 @@ class ForgeIbanRecognizer(_ForgePatternRecognizer):
     ENTITY = "IBAN_CODE"
     PATTERNS = (("iban", L + r"[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?" + R, 0.9),)
     CONTEXT = ("iban", "bank", "account", "账户", "银行")
+    _LEAD = regex.compile(r"[A-Za-z]{2}\d{2}", flags=CASE_INSENSITIVE)
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool:
+        """Every match holds the country code and check digits, ``[A-Za-z]{2}\\d{2}`` (searched with the
+        pattern's flags, so that case-insensitive look-alikes of ASCII letters count too)."""
+        return self._LEAD.search(text) is not None
 
     def validate_result(self, pattern_text: str) -> bool:
         return iban_ok(pattern_text)
@@ -407,6 +490,10 @@ class ForgeIpRecognizer(_ForgePatternRecognizer):
         ("ipv6", r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z:])", 0.8),
     )
     CONTEXT = ("ip", "address", "server", "地址", "服务器")
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> tuple[bool, bool]:
+        """``ipv4`` holds three dots, ``ipv6`` two colons."""
+        return text.count(".") > 2, text.count(":") > 1
 
     def validate_result(self, pattern_text: str) -> bool:
         """Valid per :mod:`ipaddress`; a dotted quad of four single digits (a list, "2.3.4.5") is not."""
@@ -429,6 +516,14 @@ class ForgeUsSsnRecognizer(_ForgePatternRecognizer):
         ("ssn_plain", L + r"\d{9}" + R, 0.2),
     )
     CONTEXT = ("ssn", "social security", "social", "security number")
+    NEEDS_DIGIT_RUNS = True
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool | tuple[bool, bool]:
+        """``ssn_sep`` holds runs of exactly 3, 2 and 4, ``ssn_plain`` is a run of 9 digits (see
+        :func:`digit_runs`)."""
+        if runs is None:
+            return True
+        return 2 in runs and 3 in runs and 4 in runs, 9 in runs
 
     def validate_result(self, pattern_text: str) -> bool | None:
         d = re.sub(r"\D", "", pattern_text)
@@ -449,6 +544,17 @@ class CnPassportRecognizer(_ForgePatternRecognizer):
         ("cn_passport_old", L + r"(?:[GDSP]\d{8}|[HM]\d{8,10})" + R, 0.35),
     )
     CONTEXT = ("护照", "passport", "通行证", "证件")
+    NEEDS_DIGIT_RUNS = True
+    _OLD = re.compile("[GDSPHM]")
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> tuple[bool, bool]:
+        """``cn_passport_e`` is an ``E`` (case-sensitive), then a run of 8 digits or a letter and a run of 7;
+        ``cn_passport_old`` one of ``G D S P H M`` and a run of 8-10 (runs bounded by the letter and ``R``; see
+        :func:`digit_runs`)."""
+        if runs is None:
+            return "E" in text, self._OLD.search(text) is not None
+        return ("E" in text and (8 in runs or 7 in runs),
+                any(7 < r < 11 for r in runs) and self._OLD.search(text) is not None)
 
 
 class CnLicensePlateRecognizer(_ForgePatternRecognizer):
@@ -511,6 +617,10 @@ class JsonNameFieldRecognizer(_ForgePatternRecognizer):
         r"(?:[\u4e00-\u9fff]{2,4}|\p{Lu}\p{Ll}+(?: \p{Lu}\p{Ll}+){0,2})" r"""(?=["'])""",
         0.6,
     ),)
+
+    def can_match(self, text: str, runs: tuple[int, ...] | None) -> bool:
+        """Every match is preceded by a key ending in ``name``/``Name``/``NAME`` (case-sensitive)."""
+        return "ame" in text or "NAME" in text
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """Drop place and organisation names (``"name": "北京市"``, ``"name": "协和医院"``) and English words

@@ -49,21 +49,25 @@ class PiiScrubber:
             fired = [triggers if exact else self.analyzer.fired_triggers(t, triggers) for t in texts]
         elif not any(fired):
             return list(texts), [Counter() for _ in texts]
-        langs: list[str | None] = [language] * len(texts)
+        analyzer = self.analyzer
+        langs: list[str | None] = []
         hits: list[list[RecognizerResult]] = []
-        for i, t in enumerate(texts):
-            if not fired[i]:
+        for t, f in zip(texts, fired):
+            if not f:
+                langs.append(language)
                 hits.append([])
                 continue
-            if langs[i] is None:  # a turn's language is detected only when a trigger fires in it
-                langs[i] = self.analyzer.language_of(t)
-            hits.append(self.analyzer.analyze(t, langs[i], fired[i], exact=True))
+            # a turn's language is detected only when a trigger fires in it
+            lang = analyzer.language_of(t) if language is None else language
+            langs.append(lang)
+            hits.append(analyzer.analyze(t, lang, f, exact=True))
         names = {}
         for t, hs in zip(texts, hits):
             for h in hs:
-                v = t[h.start:h.end]
-                if h.entity_type in NAME_LIKE and len(v.strip()) >= 2:
-                    names.setdefault(v, h.entity_type)
+                if h.entity_type in NAME_LIKE:
+                    v = t[h.start:h.end]
+                    if len(v.strip()) >= 2:
+                        names.setdefault(v, h.entity_type)
         if names:
             for i, t in enumerate(texts):
                 extra = []
@@ -80,8 +84,12 @@ class PiiScrubber:
         self.anonymizer.start(dialogue_id)
         out = []
         for t, lang, hs in zip(texts, langs, hits):
+            if not hs:  # (most turns)
+                per_turn.append(Counter())
+                out.append(t)
+                continue
             if len(hs) > 1:
                 hs = merge_adjacent(t, hs)  # what the anonymizer replaces: count the placeholders written
-            per_turn.append(Counter(h.entity_type for h in hs))
-            out.append(self.anonymizer.anonymize(t, hs, lang or self.analyzer.language_of(t)) if hs else t)
+            per_turn.append(Counter([h.entity_type for h in hs]))
+            out.append(self.anonymizer.anonymize(t, hs, lang or analyzer.language_of(t)))
         return out, per_turn
