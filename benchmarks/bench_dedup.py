@@ -1,7 +1,8 @@
 """Benchmark of `forge dedup`: accuracy on planted near duplicates, speed against a plain datasketch loop,
 and an extrapolation to 1M dialogues.
 
-Run: ``python benchmarks/bench_dedup.py`` (about 1-3 minutes on 2 cores). Figures, all measured in this run:
+Run: ``python benchmarks/bench_dedup.py`` (about 1-3 minutes on 2 cores; ``--against``: section 4 alone,
+under a minute). Figures, all measured in this run:
 
 1. **Accuracy** -- real patient questions from ``../shared/datasets/toyhom_internal_medicine_gbk.csv``
    (GBK CSV: department,title,ask,answer) plus perturbed copies at known edit rates (particle swaps,
@@ -21,6 +22,13 @@ Run: ``python benchmarks/bench_dedup.py`` (about 1-3 minutes on 2 cores). Figure
    RSS of the process (``ru_maxrss``: everything it held, not a copy the benchmark keeps). Time and
    peak-RSS growth between N and 2N are extrapolated linearly to 1M (goal <= 5 min on 2 cores, <= 4 GB).
    The issue names 100k dialogues; N defaults lower and the script says so (``BENCH_DEDUP_N``).
+4. **--against** (decontamination; ``python benchmarks/bench_dedup.py --against`` runs this section
+   alone) -- training side: toyhom dialogues (and the medicalgpt questions when present); against-set: a
+   few hundred of their questions, perturbed (edits, short prefixes, tails). Records/s of
+   ``AgainstIndex.match_many`` (the batched path ``forge dedup`` uses, batches of 1000) against the
+   one-by-one ``AgainstIndex.match`` loop on the same records in the same run (their answers are checked
+   equal), the ratio, and both extrapolated to 1M records; then the whole step with and without
+   ``--against`` on the same dialogues.
 
 Without ``../shared/datasets`` the script says so and uses synthetic Chinese text (figures then say
 little about real data).
@@ -49,6 +57,7 @@ DATA = ROOT.parent / "shared" / "datasets" / "toyhom_internal_medicine_gbk.csv"
 THRESHOLD = 0.8
 N_SCALE = int(os.environ.get("BENCH_DEDUP_N", "20000"))
 N_PLAIN = int(os.environ.get("BENCH_DEDUP_N_PLAIN", "1500"))
+N_AGAINST = int(os.environ.get("BENCH_DEDUP_N_AGAINST", "5000"))
 PARTICLES = "吗呢吧啊了的呀哦"
 CLAUSES = ["请问医生，", "谢谢！", "我今年四十五岁，", "麻烦帮我看看，", "急！", "在线等，"]
 PUNCT = "，。？！、；："
@@ -254,9 +263,116 @@ def scale(path: Path, workers: int) -> dict:
     return out
 
 
+def against_set(questions: list[str], n: int, rng: np.random.Generator) -> list[Dialogue]:
+    """``n`` evaluation records made from training questions: edited copies (2-25% edits), short
+    prefixes (8-12 characters: the contained check), tails (the n-gram check) and exact copies."""
+    out = []
+    for k, q in enumerate(questions[:: max(1, len(questions) // n)][:n]):
+        kind = k % 4
+        if kind == 0:
+            q = perturb(q, float(rng.choice([0.02, 0.05, 0.1, 0.25])), rng)
+        elif kind == 1:
+            q = q[: 8 + k % 5]
+        elif kind == 2:
+            q = q[len(q) // 2:]
+        out.append(Dialogue(id=f"ev{k}", messages=[Message("user", q), Message("assistant", "-")]))
+    return out
+
+
+def against_speed(name: str, train: list[list[str]], ev: list[Dialogue]) -> None:
+    """One line pair: ``match`` one by one against ``match_many`` in batches of 1000 on ``train`` (user
+    turns per record), best of three CPU timings each; the answers must be equal."""
+    from dialog_forge.steps.dedup.decontam import AgainstIndex
+
+    cfg = DedupConfig(threshold=THRESHOLD)
+    b, r = lsh_params(cfg.effective_lsh_threshold, cfg.num_perm)
+    t0 = time.process_time()
+    idx = AgainstIndex([("eval.jsonl", d) for d in ev], ngram=cfg.against_ngram, threshold=THRESHOLD,
+                       perms=permutations(cfg.num_perm, cfg.seed), bands=b, rows=r, seed=cfg.seed,
+                       char_ngram=cfg.char_ngram, word_ngram=cfg.word_ngram)
+    t_index = time.process_time() - t0
+
+    def one_by_one() -> list:
+        return [idx.match(x) for x in train]
+
+    def batched() -> list:
+        out: list = []
+        for k in range(0, len(train), 1000):
+            out += idx.match_many(train[k:k + 1000])
+        return out
+
+    times = {}
+    for label, fn in (("one", one_by_one), ("many", batched)):
+        best = float("inf")
+        for _ in range(3):
+            c0 = time.process_time()
+            res = fn()
+            best = min(best, time.process_time() - c0)
+        times[label] = (best, res)
+    (t_one, ref), (t_many, got) = times["one"], times["many"]
+    if got != ref:
+        raise SystemExit(f"--against {name}: match_many differs from match on "
+                         f"{sum(a != b for a, b in zip(ref, got))} records")
+    kinds = {k: sum(1 for x in ref if x is not None and x.kind == k) for k in ("ngram", "contained", "minhash")}
+    n = len(train)
+    print(f"  {name}: {n} training records against {len(ev)} perturbed ones (index built in {t_index:.2f} s; "
+          f"contaminated: {kinds}; both paths give the same answer for every record)")
+    print(f"    one by one (match):   {n / t_one:9,.0f} records/s -> 1M in ~{1e6 * t_one / n / 60:.1f} min of CPU")
+    print(f"    batched (match_many): {n / t_many:9,.0f} records/s -> 1M in ~{1e6 * t_many / n / 60:.1f} min of CPU"
+          f"   ratio {t_one / t_many:.1f}x")
+
+
+def run_step_against(recs: list[Dialogue], ev_path: str | None, one_by_one: bool = False) -> float:
+    """CPU s of the full step (``--on dialogue``) over ``recs`` in batches of 1000, with ``--against
+    ev_path`` when given; ``one_by_one``: the step asks ``match`` record by record (the path before
+    ``match_many``)."""
+    step = DedupStep(DedupConfig(threshold=THRESHOLD, against=[ev_path] if ev_path else []))
+    step.setup()
+    if one_by_one:
+        idx = step.against
+        idx.match_many = lambda xs: [idx.match(x) for x in xs]  # type: ignore[method-assign,union-attr]
+    c0 = time.process_time()
+    for k in range(0, len(recs), 1000):
+        step.process(recs[k:k + 1000])
+    step.finish()
+    return time.process_time() - c0
+
+
+def against_section(qa: list[tuple[str, str]], where: str) -> None:
+    import json
+    import tempfile
+
+    rng = np.random.default_rng(1)
+    print(f"--against: decontamination speed, CPU seconds of this process (data: {where})")
+    recs = dialogues(qa, N_AGAINST)
+    ev = against_set([q for q, _ in qa], 300, rng)
+    against_speed("toyhom dialogues", [d.turns("user") for d in recs], ev)
+    med = ROOT.parent / "shared" / "datasets" / "medicalgpt_medical_sft_1k.jsonl"
+    if med.is_file():
+        mq = [[c["value"] for c in json.loads(line)["conversations"] if c["from"] == "human"]
+              for line in med.read_text(encoding="utf-8").splitlines() if line.strip()]
+        against_speed("medicalgpt questions (the 1000, three times)", mq * 3, against_set([x[0] for x in mq if x], 200, rng))
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-against-") as tmp:
+        path = Path(tmp) / "eval.jsonl"
+        write_input(path, ev)
+        plain = min(run_step_against(recs, None) for _ in range(2))
+        with_ev = min(run_step_against(recs, str(path)) for _ in range(2))
+        before = min(run_step_against(recs, str(path), one_by_one=True) for _ in range(2))
+    n = len(recs)
+    print(f"  whole step (--on dialogue) on the {n} toyhom dialogues, records/s and 1M extrapolated (min of CPU):")
+    print(f"    without --against:           {n / plain:9,.0f}   ~{1e6 * plain / n / 60:.1f} min")
+    print(f"    --against, match one by one: {n / before:9,.0f}   ~{1e6 * before / n / 60:.1f} min "
+          f"({before / plain:.2f}x the time of plain dedup)")
+    print(f"    --against, match_many:       {n / with_ev:9,.0f}   ~{1e6 * with_ev / n / 60:.1f} min "
+          f"({with_ev / plain:.2f}x; {before / with_ev:.1f}x faster than one by one)")
+
+
 def main() -> None:
     rng = np.random.default_rng(0)
     qa, where = load_pairs()
+    if "--against" in sys.argv[1:]:
+        against_section(qa, where)
+        return
     print(f"bench_dedup: data = {where}; times are CPU seconds of this process (the machine is shared), "
           "wall seconds in brackets")
     accuracy(qa, rng)
@@ -313,6 +429,7 @@ def main() -> None:
                   + (f"; N = {N_SCALE} is too small for this extrapolation (fixed costs such as the first "
                      "batches' buffers look like per-dialogue growth and inflate it: BENCH_DEDUP_N=5000 gives ~6 GB, "
                      "100000 ~1.3 GB); use N >= 20000" if N_SCALE < 20000 else ""))
+    against_section(qa, where)
 
 if __name__ == "__main__":
     main()

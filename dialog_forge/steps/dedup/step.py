@@ -310,9 +310,11 @@ class DedupStep(Step):
                 raise ForgeError(f"forge dedup --spill-dir {c.spill_dir or '(system temp folder)'}: cannot create "
                                  f"a temporary file there ({e.strerror}); name a writable folder.") from None
         spill = self._spill
-        for rec in batch:
-            if self.against is not None:
-                hit = self.against.match(rec.turns("user"))
+        # the whole batch's decontamination at once (equal to match() per record, in order)
+        hits = self.against.match_many([rec.turns("user") for rec in batch]) if self.against is not None else None
+        for i, rec in enumerate(batch):
+            if hits is not None:
+                hit = hits[i]
                 if hit is not None:
                     self.count(f"contaminated_{hit.kind}")
                     how = (f"share a {c.against_ngram}-token n-gram with" if hit.kind == "ngram"
