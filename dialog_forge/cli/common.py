@@ -42,7 +42,8 @@ def _option_param(spec: FieldSpec) -> inspect.Parameter:
     elif spec.kind == "list":
         ann = Optional[list[str]]
         default = None
-        help_text += " (repeatable)"
+        if "repeatable" not in help_text:
+            help_text += " (repeatable)"
         if spec.default:
             help_text += f" [default: {', '.join(spec.default)}]"
     elif spec.kind == "choice":

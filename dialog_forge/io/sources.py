@@ -76,7 +76,9 @@ def expand_inputs(inputs: Iterable[str] | None, *, allow_stdin: bool = True) -> 
         p = Path(item)
         if p.is_dir():
             found = sorted(
-                (q for q in p.rglob("*") if q.is_file() and _is_data(q) and "rejects" not in q.name),
+                # hidden files and folders skipped: a killed run's temporary output (.forge-tmp-PID/, .NAME.tmp-PID)
+                (q for q in p.rglob("*") if q.is_file() and _is_data(q) and "rejects" not in q.name
+                 and not any(part.startswith(".") for part in q.relative_to(p).parts)),
                 key=lambda q: str(q),
             )
             if not found:

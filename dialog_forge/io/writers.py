@@ -1,6 +1,10 @@
 """Record sinks: canonical JSONL (stdout or a file), one Parquet file, or a directory of Parquet shards
 ``part-00000.parquet`` ... with ``_manifest.json``.
 
+Files are written under a temporary name next to their destination (``.NAME.tmp-PID``; shards in a
+``.forge-tmp-PID`` folder inside the directory) and moved into place only when the run succeeds: a run that
+fails (a usage error found after the sink was opened, Ctrl-C, a dead worker) leaves an earlier output as it was.
+
 :func:`open_sink` picks the sink from ``--out``: nothing -> JSONL on stdout; ``*.jsonl`` / ``*.jsonl.gz``
 -> a JSONL file; ``*.parquet`` -> one Parquet file; anything else -> a directory of shards. A directory
 sink given ``partition_by="split"`` writes ``DIR/train/``, ``DIR/val/``, ``DIR/test/`` from each record's
@@ -10,6 +14,8 @@ sink given ``partition_by="split"`` writes ``DIR/train/``, ``DIR/val/``, ``DIR/t
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import IO
@@ -31,7 +37,8 @@ class JsonlSink:
             self._fh: IO[bytes] = sys.stdout.buffer
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = gzip.open(self.path, "wb") if self.path.suffix == ".gz" else open(self.path, "wb")
+            self._tmp = _tmp_name(self.path)
+            self._fh = gzip.open(self._tmp, "wb") if self.path.suffix == ".gz" else open(self._tmp, "wb")
         self.count = 0
         self.files: list[dict] = []
 
@@ -66,17 +73,19 @@ class JsonlSink:
             pass
         if self.path is not None:
             self._fh.close()
+            os.replace(self._tmp, self.path)
             self.files = [{"file": self.path.name, "rows": self.count}]
 
     def abort(self) -> None:
-        """The run failed: close and remove the partial output file."""
+        """The run failed: close and remove the partial output (an earlier file at ``--out`` is left as it
+        was)."""
         try:
             self._fh.flush()
         except (BrokenPipeError, ValueError):
             pass
         if self.path is not None:
             self._fh.close()
-            self.path.unlink(missing_ok=True)
+            self._tmp.unlink(missing_ok=True)
 
 
 class ParquetFileSink:
@@ -87,7 +96,8 @@ class ParquetFileSink:
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = pq.ParquetWriter(self.path, arrow_schema(), compression="zstd")
+        self._tmp = _tmp_name(self.path)
+        self._writer = pq.ParquetWriter(self._tmp, arrow_schema(), compression="zstd")
         self.count = 0
         self.files: list[dict] = []
 
@@ -99,12 +109,13 @@ class ParquetFileSink:
 
     def close(self) -> None:
         self._writer.close()
+        os.replace(self._tmp, self.path)
         self.files = [{"file": self.path.name, "rows": self.count}]
 
     def abort(self) -> None:
-        """The run failed: close and remove the partial output file."""
+        """The run failed: close and remove the partial output (an earlier file is left as it was)."""
         self._writer.close()
-        self.path.unlink(missing_ok=True)
+        self._tmp.unlink(missing_ok=True)
 
 
 class ShardSink:
@@ -118,9 +129,11 @@ class ShardSink:
         if self.dir.exists() and not self.dir.is_dir():
             raise ForgeError(f"--out {self.dir}: exists and is not a directory.")
         self.dir.mkdir(parents=True, exist_ok=True)
-        # replace the shards of an earlier run (top level and partition folders), never deeper
-        for old in [*self.dir.glob("part-*.parquet"), *self.dir.glob("*/part-*.parquet")]:
-            old.unlink()
+        # shards are written here and replace an earlier run's only on close
+        self._tmp = self.dir / f".forge-tmp-{os.getpid()}"
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp.mkdir()
+        self._closed = False
         self.shard_rows = shard_rows
         self.partition_by = partition_by
         self._buf: dict[str, list[Dialogue]] = {}
@@ -144,35 +157,50 @@ class ShardSink:
         if not buf:
             return
         n = self._next.get(key, 0)
-        sub = self.dir / key if key else self.dir
+        sub = self._tmp / key if key else self._tmp
         sub.mkdir(parents=True, exist_ok=True)
         path = sub / f"part-{n:05d}.parquet"
         pq.write_table(to_arrow(buf), path, compression="zstd")
-        self.files.append({"file": str(path.relative_to(self.dir)), "rows": len(buf)})
+        self.files.append({"file": str(path.relative_to(self._tmp)), "rows": len(buf)})
         self._next[key] = n + 1
         self._buf[key] = []
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for key in list(self._buf):
             self._flush(key)
         if self.count == 0 and not self.partition_by:
             import pyarrow.parquet as pq
 
             # an empty but valid shard, so readers of the directory see the schema
-            pq.write_table(to_arrow([]), self.dir / "part-00000.parquet", compression="zstd")
+            pq.write_table(to_arrow([]), self._tmp / "part-00000.parquet", compression="zstd")
             self.files.append({"file": "part-00000.parquet", "rows": 0})
+        # replace the shards of an earlier run (top level and partition folders, never deeper), then move
+        # this run's into place
+        for old in [*self.dir.glob("part-*.parquet"), *self.dir.glob("*/part-*.parquet")]:
+            if old.parent != self._tmp:
+                old.unlink()
+        for f in self.files:
+            dest = self.dir / f["file"]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._tmp / f["file"], dest)
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def abort(self) -> None:
-        """The run failed: remove the shards written so far (and folders left empty), so no partial
-        output looks like a result."""
-        for f in self.files:
-            (self.dir / f["file"]).unlink(missing_ok=True)
+        """The run failed: remove the shards written so far, so no partial output looks like a result; an
+        earlier run's shards are left as they were (and a directory this run created, left empty, goes)."""
         self._buf.clear()
-        for sub in sorted({(self.dir / f["file"]).parent for f in self.files}, reverse=True):
-            if sub.is_dir() and not any(sub.iterdir()):
-                sub.rmdir()
+        shutil.rmtree(self._tmp, ignore_errors=True)
         if self.dir.is_dir() and not any(self.dir.iterdir()):
             self.dir.rmdir()
+
+
+def _tmp_name(path: Path) -> Path:
+    """Where a file for ``path`` is written until the run succeeds: ``.NAME.tmp-PID`` next to it (same
+    suffix, so that gzip and Parquet writers see their extension)."""
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{''.join(path.suffixes[-1:])}")
 
 
 def open_sink(out: str | Path | None, shard_rows: int = DEFAULT_SHARD_ROWS, partition_by: str | None = None):

@@ -100,8 +100,6 @@ def run_chain(steps: list[Step], source: Iterable[Any], sink, rejects, *, batch_
     gc.freeze()
     gc.set_threshold(max(old_gc[0], 50_000), max(old_gc[1], 20), max(old_gc[2], 100))
     stats = [StepStats(s.name) for s in steps]
-    for s in steps:
-        s.setup()
     bar = _Progress(steps[0].name if steps else "records", progress)
 
     def emit(i: int, res: BatchResult) -> None:
@@ -175,6 +173,8 @@ def run_chain(steps: list[Step], source: Iterable[Any], sink, rejects, *, batch_
 
     ok = False
     try:
+        for s in steps:  # inside the try: a bad option found here leaves an earlier output as it was
+            s.setup()
         it = iter(source)
         if (steps and getattr(steps[0], "record_wise", False) and not steps[0].global_step
                 and batch_size > RECORD_WISE_SLICE):

@@ -67,8 +67,10 @@ class CleanConfig(StepConfig):
     pii: bool = cfg_field(True, help="detect and anonymise PII")
     pii_langs: list[str] = cfg_field(["zh", "en"], help="languages to configure the PII analyzer for; each "
                                      "turn is analysed in its detected language (repeatable)")
-    pii_entities: list[str] = cfg_field(list(DEFAULT_ENTITIES), help="entity types to detect (repeatable); also: "
-                                        + ", ".join(e for e in ALL_ENTITIES if e not in DEFAULT_ENTITIES))
+    pii_entities: list[str] = cfg_field(list(DEFAULT_ENTITIES), help="entity types to detect (repeatable); giving "
+                                        "any REPLACES the default list, so to add one name the defaults too; "
+                                        "off by default: " + ", ".join(e for e in ALL_ENTITIES
+                                                                      if e not in DEFAULT_ENTITIES))
     pii_action: str = cfg_field("replace", help="operator: replace|mask|hash|pseudonym|fake, or per entity "
                                 "overrides 'PERSON=pseudonym,PHONE_NUMBER=replace' (a bare operator sets the default)")
     salt: str = cfg_field("", help="secret salt for --pii-action hash (and the seed of fake values); default: "
@@ -152,6 +154,14 @@ class Cleaner:
             raise ForgeError(f"--workers {cfg.workers}: must be at least 1 (1 = clean in this process only)")
         if cfg.max_turns < 2:
             raise ForgeError(f"--max-turns {cfg.max_turns}: must be at least 2 (one user and one assistant turn)")
+        for flag, value, low in (("--min-turn-chars", cfg.min_turn_chars, 0), ("--max-turn-chars", cfg.max_turn_chars, 1),
+                                 ("--min-dialogue-chars", cfg.min_dialogue_chars, 0),
+                                 ("--max-dialogue-chars", cfg.max_dialogue_chars, 1),
+                                 ("--max-char-run", cfg.max_char_run, 1), ("--max-line-repeats", cfg.max_line_repeats, 1)):
+            if value < low:
+                raise ForgeError(f"{flag} {value}: must be at least {low}")
+        if not 0.0 <= cfg.max_symbol_ratio <= 1.0:
+            raise ForgeError(f"--max-symbol-ratio {cfg.max_symbol_ratio}: a share, between 0 and 1 (default 0.5)")
         self.norm = NormalizeOptions(cfg.fix_unicode, cfg.strip_control, cfg.collapse_whitespace, cfg.nfkc,
                                      cfg.to_simplified, cfg.to_traditional, cfg.strip_html)
         self.scrubber = None
@@ -448,14 +458,11 @@ class Cleaner:
 
 def _merged_pii(before: Any, found: Any) -> dict[str, int]:
     """``meta["pii"]`` of a cleaned record: the entity counts ``found`` now (a mapping) plus those an earlier
-    ``forge clean`` recorded in the input's ``meta["pii"]`` (``before``; used when it is an ``{entity: count}``
-    mapping, else replaced), sorted by entity."""
-    if not before:
+    ``forge clean`` recorded in the input's ``meta["pii"]`` (``before``: its ``entity: count`` entries with a
+    whole count >= 0; anything else there is dropped), sorted by entity."""
+    if not before or not isinstance(before, dict):
         return dict(sorted(found.items())) if found else {}
-    if not (isinstance(before, dict) and all(isinstance(k, str) and type(v) is int and v >= 0
-                                             for k, v in before.items())):
-        return dict(sorted(found.items())) if found else {}
-    total = dict(before)
+    total = {k: v for k, v in before.items() if isinstance(k, str) and type(v) is int and v >= 0}
     for k, v in found.items():
         total[k] = total.get(k, 0) + v
     return dict(sorted(total.items()))

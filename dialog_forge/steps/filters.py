@@ -244,9 +244,9 @@ def find_identity(text: str) -> str | None:
 
 
 SIGNOFF_PATTERNS = re.compile(
-    r"^(?:感谢(?:您的)?(?:咨询|提问|信任|来信)|谢谢(?:您的)?(?:咨询|提问|信任)|祝(?:您|你)(?:早日康复|身体健康|健康|"
-    r"生活愉快|好运)|希望(?:我的|以上)?(?:回答|解答|建议)?(?:能)?对(?:您|你)有所?帮助|如(?:有|还有)(?:其他|任何)?"
-    r"(?:疑问|问题)(?:[，,]?(?:请|可以|欢迎)?(?:随时)?(?:咨询|提问|联系|追问))?|请随时(?:咨询|联系|提问|追问)|以上是对.{0,60}的建议|期待(?:能)?对您有所?帮助|"
+    r"^(?:感谢(?:您的)?(?:咨询|提问|信任|来信)|谢谢(?:您的)?(?:咨询|提问|信任)|祝(?:您|你)?(?:早日(?:恢复)?(?:康复|健康)|"
+    r"身体健康|健康|生活愉快|好运)|希望(?:我的|以上)?(?:回答|解答|建议)?(?:能)?对(?:您|你)有所?帮助|如(?:有|还有)(?:其他|任何)?"
+    r"(?:疑问|问题)(?:[，,]?(?:请|可以|欢迎)?(?:随时)?(?:咨询|提问|联系|追问))?|请随时(?:咨询|联系|提问|追问)|以上是对.{0,60}的建议|期[待望](?:能)?对(?:您|你)有所?帮助|"
     r"(?:i )?hope (?:this|that) helps|let me know if you have any (?:other|more|further) questions|"
     r"feel free to (?:ask|reach out)|thank you for (?:your question|reaching out|contacting us)|"
     r"i wish you a (?:speedy|quick) recovery)",
@@ -268,7 +268,8 @@ def strip_signoffs(text: str) -> tuple[str, int]:
     """``text`` without trailing canned sign-off clauses (split at 。！？.!? and ，,；;), and how many were removed.
 
     Only sentences at the END of the turn are removed (an opening "感谢您的咨询，" greeting followed by
-    content is kept); the result is right-stripped.
+    content is kept); the result is right-stripped, and a clause left ending in a comma gets a full stop
+    ("防止加重症状，祝您健康。" -> "防止加重症状。").
     """
     if not _SIGNOFF_ANY.search(text[-160:]):
         return text, 0
@@ -284,7 +285,10 @@ def strip_signoffs(text: str) -> tuple[str, int]:
             removed += 1
             continue
         break
-    out = "".join(parts).rstrip(" \n，,")
+    kept = "".join(parts).rstrip(" \n")
+    out = kept.rstrip("，,")
+    if out != kept and out and out[-1] not in "。！？!?.…；;":  # "防止加重症状，祝您健康。": the sentence ends here now
+        out += "。" if "\u4e00" <= out[-1] <= "\u9fff" else "."
     return (out, removed) if removed else (text, 0)
 
 

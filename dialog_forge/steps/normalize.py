@@ -102,7 +102,10 @@ _BAD_WINDOWS = _badness_windows()
 _FTFY_OTHER = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(
     {*range(0x80, 0xA0), *LIGATURES, *CONTROL_CHARS, 0x0D, 0x1B, 0x85, 0x2028, 0x2029}))
     + "\ud800-\udfff]")
-_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200e\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200e\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
+#: Scripts in which ZWNJ (U+200C) is spelling, not noise: Arabic/Persian and the Indic scripts (می‌خواهم).
+_ZWNJ_SCRIPTS = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u0900-\u0dff\ufb50-\ufdff\ufe70-\ufeff"
+_ZWNJ_NOT_JOINING = re.compile(rf"(?<![{_ZWNJ_SCRIPTS}])\u200c|\u200c(?![{_ZWNJ_SCRIPTS}])")
 _ZWJ_NOT_EMOJI = re.compile(r"(?<![\U0001F000-\U0001FAFF\u2600-\u27BF])\u200d|\u200d(?![\U0001F000-\U0001FAFF\u2600-\u27BF])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _INVISIBLE_ANY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]")
@@ -144,10 +147,13 @@ def strip_html(text: str) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    """``text`` without zero-width and control characters (``\\n``/``\\t`` kept; ZWJ kept between emoji)."""
+    """``text`` without zero-width and control characters (``\\n``/``\\t`` kept; ZWJ kept between emoji, ZWNJ
+    between letters of the scripts that spell with it: Persian, Arabic, Indic)."""
     if not _INVISIBLE_ANY.search(text):
         return text
     text = _ZERO_WIDTH.sub("", text)
+    if "\u200c" in text:
+        text = _ZWNJ_NOT_JOINING.sub("", text)
     if "\u200d" in text:
         text = _ZWJ_NOT_EMOJI.sub("", text)
     return _CONTROL.sub("", text)

@@ -236,3 +236,29 @@ def test_tool_turn_name_field_is_scrubbed_and_propagated():
     res = run(CleanStep(CleanConfig(safety=False)), [d])
     assert [m.content for m in res.kept[0].messages] == [
         "查订单", '{"name":"<PERSON>","phone":"<PHONE_NUMBER>","email":"<EMAIL_ADDRESS>"}', "好的<PERSON>"]
+
+
+@pytest.mark.parametrize("kwargs, flag", [
+    ({"min_turn_chars": -1}, "--min-turn-chars"), ({"max_symbol_ratio": 2.0}, "--max-symbol-ratio"),
+    ({"max_char_run": 0}, "--max-char-run"), ({"max_dialogue_chars": 0}, "--max-dialogue-chars"),
+    ({"pii_action": "PERSON=fake,PERSON=mask"}, "two operators"), ({"pii_langs": ["fr"]}, "zh and en only"),
+])
+def test_out_of_range_options_are_usage_errors(kwargs, flag):
+    """Found in testing: these were accepted silently (``--pii-langs fr`` behaved like en, with no Chinese
+    name or address cues)."""
+    from dialog_forge.steps.clean import Cleaner
+
+    with pytest.raises(ForgeError, match=flag):
+        Cleaner(CleanConfig(**kwargs))
+
+
+@pytest.mark.parametrize("text, want", [
+    ("防止加重症状，祝您健康。", "防止加重症状。"),  # found in testing: the sentence lost its full stop
+    ("多喝水。祝你早日恢复健康。", "多喝水。"),  # found in testing (56 Toyhom answers): missed
+    ("注意休息！祝健康！", "注意休息！"),  # found in testing (27 Toyhom answers): missed
+    ("按时复查，期望对您有帮助", "按时复查。"),
+    ("Drink water, hope this helps!", "Drink water."),
+    ("祝健康是我们的目标，请按时服药。", "祝健康是我们的目标，请按时服药。"),  # not at the end: kept
+])
+def test_more_canned_zh_signoffs_are_stripped_and_the_sentence_keeps_its_stop(text, want):
+    assert filters.strip_signoffs(text)[0] == want

@@ -42,7 +42,10 @@ def test_new_pii_is_added_and_a_malformed_record_of_counts_is_replaced():
     recs = [Dialogue("x", [Message("user", "电话13800138000"), Message("assistant", "好")],
                      meta={"pii": {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": 1}}),
             Dialogue("y", [Message("user", "电话13800138000"), Message("assistant", "好")],
-                     meta={"pii": "not counts"})]
+                     meta={"pii": "not counts"}),
+            Dialogue("z", [Message("user", "电话13800138000"), Message("assistant", "好")],
+                     meta={"pii": {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": "3", "IBAN_CODE": -1}})]
     out = step.process(recs).kept
     assert out[0].meta["pii"] == {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": 2}
     assert out[1].meta["pii"] == {"PHONE_NUMBER": 1}
+    assert out[2].meta["pii"] == {"EMAIL_ADDRESS": 2, "PHONE_NUMBER": 1}  # the valid earlier entry kept

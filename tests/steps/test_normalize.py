@@ -84,3 +84,14 @@ def test_ftfy_gate_lets_line_breaks_and_removable_controls_through():
         "abcd 中文", "a\nb\nc", "xy", "plain 中文，。"]
     assert normalize_many(texts, keep_ws) == [normalize_text(t, keep_ws) for t in texts]
     assert normalize_text("ab\ufffccd") == "abcd"
+
+
+def test_zwnj_is_kept_where_it_spells_a_word_and_dropped_elsewhere():
+    """Found in testing: ZWNJ was stripped from Persian (می‌خواهم -> میخواهم), which changes the spelling. It is
+    kept between letters of the scripts that use it, and dropped elsewhere (zero-width noise in chat data)."""
+    from dialog_forge.steps.normalize import NormalizeOptions, normalize_many, normalize_text
+
+    texts = ["می\u200cخواهم", "नम\u200cस्ते", "ab\u200ccd", "\u200cمی", "中\u200c文"]
+    want = ["می\u200cخواهم", "नम\u200cस्ते", "abcd", "می", "中文"]
+    assert [normalize_text(t, NormalizeOptions()) for t in texts] == want
+    assert normalize_many(texts, NormalizeOptions()) == want

@@ -498,12 +498,44 @@ def test_name_fields_of_json_tool_turns(analyzer, text, want):
     ("Table Name: Orders", []),
     ("The file name is Report, column_name: Total", []),
     ("Drug name: Aspirin; Company Name: Acme Corp", []),
+    ("Common Name: Human. Scientific Name: Felis catus", []),  # a real Alpaca answer; no partial span either
+    ("Customer's name: Bob Stone", [("PERSON", "Bob Stone")]),
+    ("Hi,\nName: Ann Lee", [("PERSON", "Ann Lee")]),
     ("Name: John Smith", [("PERSON", "John Smith")]),
     ("Patient name: Mary Jones", [("PERSON", "Mary Jones")]),
     ("Full name: Ann Lee", [("PERSON", "Ann Lee")]),
     ("User name: Bob Stone", [("PERSON", "Bob Stone")]),
 ])
 def test_english_name_cue_after_a_thing_is_no_person(analyzer, text, want):
-    """Found in testing: "Table Name: Orders" was tagged PERSON. A bare "name:" / "name is" right after a
-    thing that has a name (table, file, column, drug, company, ...) is no cue; after a person word it is."""
+    """Found in testing: "Table Name: Orders" and "Common Name: Human." were tagged PERSON. A bare "name:" /
+    "name is" after a word is a cue only when that word makes it a person's (patient, full, user, ...)."""
     assert hits(analyzer, text, "en") == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("version 192.168.1.1.5", []),  # found in testing: a PHONE_NUMBER
+    ("版本 3.10.12.1 发布", []),  # found in testing: an IP_ADDRESS
+    ("版本号：3.10.12.1", []),
+    ("ver 1.2.10.4", []),
+    ("server 10.0.0.1", [("IP_ADDRESS", "10.0.0.1")]),  # "ver" inside "server" is no version word
+    ("登录IP是192.168.1.23", [("IP_ADDRESS", "192.168.1.23")]),
+    ("call 415.555.0132", [("PHONE_NUMBER", "415.555.0132")]),
+])
+def test_version_numbers_are_neither_ips_nor_phones(analyzer, text, want):
+    assert hits(analyzer, text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("肝炎患者易得肝硬化吗？", []),  # found in testing (a real Toyhom title): 易 is a surname and "easily"
+    ("患者曾出现头晕", []),
+    ("患者易某，女，45岁", [("PERSON", "易某")]),
+    ("请转告刘女士，明天复诊。", [("PERSON", "刘")]),  # found in testing: missed (the surname before 女士 is the hit)
+    ("请通知王先生", [("PERSON", "王")]),
+])
+def test_zh_surnames_that_are_also_words_and_names_after_tell(analyzer, text, want):
+    assert hits(analyzer, text, "zh") == want
+
+
+def test_french_phones_written_in_dotted_pairs_stay_phones(analyzer):
+    """The version-number rule (3+ dots is no phone) must not drop French numbers (presidio_synth has them)."""
+    assert hits(analyzer, "call 01.84.17.61.18", "en") == [("PHONE_NUMBER", "01.84.17.61.18")]

@@ -380,14 +380,15 @@ class PiiAnalyzer:
     """Find PII spans in a turn of text, per language.
 
     Args:
-        languages: languages to configure (``zh``, ``en``; others get the language-neutral patterns).
+        languages: languages to configure: ``zh`` and/or ``en`` (the languages with name and address cues).
         entities: entity types to report (default :data:`DEFAULT_ENTITIES`).
         phone_regions: libphonenumber regions for international numbers; must include ``CN``.
         score_threshold: minimum score of a reported hit (0-1).
         ner_model: optional spaCy/transformers NER model name (see :mod:`.ner`).
 
     Raises:
-        ForgeError: unknown entity, ``LOCATION`` without ``ner_model``, or a failed :meth:`self_check`.
+        ForgeError: a language other than zh/en, unknown entity, ``LOCATION`` without ``ner_model``, or a failed
+            :meth:`self_check`.
     """
 
     def __init__(self, languages: Iterable[str] = ("zh", "en"), entities: Iterable[str] | None = None,
@@ -396,6 +397,10 @@ class PiiAnalyzer:
         self.languages = [str(x) for x in languages]
         if not self.languages:
             raise ForgeError("--pii-langs is empty: give at least one language (zh, en)")
+        other = [x for x in self.languages if x not in ("zh", "en")]
+        if other:
+            raise ForgeError(f"--pii-langs {other[0]!r}: PII recognition is configured for zh and en only (other "
+                             "languages would get no name or address cues, silently); give zh and/or en")
         self.entities = list(entities) if entities is not None else list(DEFAULT_ENTITIES)
         unknown = sorted(set(self.entities) - set(ALL_ENTITIES))
         if unknown:

@@ -39,7 +39,8 @@ OPERATORS = ("replace", "mask", "hash", "pseudonym", "fake")
 def parse_actions(spec: str, known_entities: tuple[str, ...] | list[str]) -> tuple[str, dict[str, str]]:
     """``(default_op, {entity: op})`` from an action spec (see module docstring).
 
-    Raises :class:`ForgeError` for an unknown operator or entity, naming ``--pii-action``.
+    Raises :class:`ForgeError` for an unknown operator or entity, or an entity given two operators, naming
+    ``--pii-action``.
     """
     default = "replace"
     overrides: dict[str, str] = {}
@@ -49,6 +50,9 @@ def parse_actions(spec: str, known_entities: tuple[str, ...] | list[str]) -> tup
             ent = ent.upper()
             if ent not in known_entities:
                 raise ForgeError(f"--pii-action {spec!r}: unknown entity {ent!r}; known: {', '.join(known_entities)}")
+            if ent in overrides and overrides[ent] != op:
+                raise ForgeError(f"--pii-action {spec!r}: {ent} is given two operators ({overrides[ent]}, {op}); "
+                                 "give one")
             overrides[ent] = op
         else:
             op = part

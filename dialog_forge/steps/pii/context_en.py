@@ -31,15 +31,17 @@ january february march september october november december
 apple google amazon microsoft company inc ltd llc corp group bank store shop
 should would could might must please thanks thank hello hi hey
 """))
-#: Things with a name that is no person's: "Table Name: Orders", "the file name is Report", "Drug name: Aspirin".
-#: A bare ``name is`` / ``name:`` right after one of them is no cue.
-_THING = (r"(?:table|file|column|field|product|company|project|database|host|server|domain|brand|business|street|"
-          r"app|model|variable|function|class|package|branch|bucket|folder|directory|device|network|store|team|"
-          r"course|drug|medication|medicine|disease|item|event|group|category|dataset|key|attribute|method|module|"
-          r"property|parameter|service|sheet|tab|index|schema|view|queue|topic|repo|repository|program|game|song|"
-          r"book|movie|film|city|town|country|school|university|hospital|department|plan|image|tag|label)")
-_CUES = (r"(?i:my name is|my name's|(?<!(?<![A-Za-z])" + _THING + r"[ _-]?)(?:name is|name:)|i am called|call me|"
-         r"dear|sincerely,?|regards,?|signed,?|patient|contact|mr\.?|mrs\.?|ms\.?|miss|dr\.?|prof\.?)")
+#: Words that make a following bare ``name:`` / ``name is`` a person's ("Patient Name: Mary Jones", "Full name:
+#: Ann Lee", "Account holder name: ..."). After any other word it names a thing ("Table Name: Orders", "Common
+#: Name: Human", "Scientific Name: Felis catus") and is no cue; at the start of a line or after punctuation it is.
+_PERSON_OWNERS = (r"(?:my|your|his|her|their|our|the|full|first|last|given|family|middle|maiden|legal|real|"
+                  r"preferred|nick|patient|customer|client|user|contact|caller|sender|recipient|receiver|holder|"
+                  r"cardholder|owner|employee|staff|student|applicant|member|guest|parent|father|mother|child|"
+                  r"spouse|husband|wife|doctor|physician|nurse|agent|author|emergency|account|beneficiary|"
+                  r"passenger|traveller|traveler|buyer|seller|tenant|landlord|witness|signer|signatory)(?:'s)?")
+_CUES = (r"(?i:my name is|my name's|(?:(?<![A-Za-z'][ _-])|(?<=(?<![A-Za-z])" + _PERSON_OWNERS + r"[ _-]))"
+         r"(?:name is|name:)|i am called|call me|dear|sincerely,?|regards,?|signed,?|patient|contact|mr\.?|"
+         r"mrs\.?|ms\.?|miss|dr\.?|prof\.?)")
 _STREET = (r"(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Court|Ct\.?|"
            r"Way|Place|Pl\.?|Terrace|Square|Parkway|Pkwy\.?|Circle|Highway|Hwy\.?|Trail|Crescent|Close)")
 

@@ -94,7 +94,7 @@ _ROLE_ENDINGS = frozenset("人员族局座虫痣工领者家党迷粉控友")
 
 #: Surnames that are far more often function words or word starts (向, 和, 常, 时, 谢 in 感谢, ...): as a bare
 #: surname before an honorific, or a name after a cue not followed by punctuation, they are not names.
-AMBIGUOUS_SURNAMES = frozenset("向谢和于从与对给把被让叫常时尤白应全都由相经能可多平成万很还也就才又将祝")
+AMBIGUOUS_SURNAMES = frozenset("向谢和于从与对给把被让叫常时尤白应全都由相经能可多平成万很还也就才又将祝易曾")
 
 #: Cues after which a name almost always follows.
 _PREFIX_CUES = r"我叫|名叫|叫做|姓名|名字是|名字叫|联系人|收件人|收货人|户名|开户名|持卡人|经办人|签名|署名"
@@ -104,7 +104,7 @@ _WEAK_CUES = r"我是|患者|病人|本人|家属"
 _HONORIFICS = r"先生|女士|小姐|老师|医生|大夫|主任|教授|经理|阿姨|叔叔|同学|护士"
 
 #: Characters that typically stand right before "<surname><honorific>" (找张医生, 是李老师, 的王阿姨).
-_BEFORE_BARE_SURNAME = frozenset("找问请叫是和跟给让位名的被向对见谢喊称")
+_BEFORE_BARE_SURNAME = frozenset("找问请叫是和跟给让位名的被向对见谢喊称告知系")
 
 _RX_PREFIX = re.compile(rf"(?:{_PREFIX_CUES})[：:\s]*")
 _RX_WEAK = re.compile(rf"(?:{_WEAK_CUES})")

@@ -281,6 +281,7 @@ class IntlPhoneRecognizer(LocalRecognizer):
     _HAS_DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
     _SHAPED = re.compile(r"[\-.()/]")
     _DECIMAL = re.compile(r"^\d+\.\d+$")
+    _PAIRS = re.compile(r"\d{2}(?:\.\d{2}){3,5}")  # digits in pairs between dots: the French way of writing a phone
     _DIGIT_RUN = re.compile(r"\d+")
     _GROUP = re.compile(r"\S+")
     #: Words right before a number that say it is something else (negative context).
@@ -309,6 +310,8 @@ class IntlPhoneRecognizer(LocalRecognizer):
             return False
         if self._DECIMAL.match(cand) or ("/" in cand and max(map(len, self._DIGIT_RUN.findall(cand))) <= 3):
             return False  # 38695.00, 2011.1122; 90-140/60-90 (a blood-pressure range)
+        if cand.count(".") > 2 and not cand.startswith("+") and not self._PAIRS.fullmatch(cand):
+            return False  # 192.168.1.1.5: version numbers and addresses (French 01.84.17.61.18 is a phone)
         if cand.startswith("+"):
             try:
                 num = phonenumbers.parse(cand, None)
@@ -486,7 +489,9 @@ class ForgeIpRecognizer(_ForgePatternRecognizer):
 
     ENTITY = "IP_ADDRESS"
     PATTERNS = (
-        ("ipv4", r"(?<![0-9A-Za-z.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9A-Za-z]|\.\d)", 0.8),
+        # not after a version word ("版本 3.10.12.1", "version 1.2.10.4": a four-part version number)
+        ("ipv4", r"(?<![0-9A-Za-z.])(?<!(?<![A-Za-z])(?i:version|ver\.?|release|build)[\s:：]{0,2})(?<!版本?号?[\s:：]{0,2})"
+                 r"(?:\d{1,3}\.){3}\d{1,3}(?![0-9A-Za-z]|\.\d)", 0.8),
         ("ipv6", r"(?<![0-9A-Za-z:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Za-z:])", 0.8),
     )
     CONTEXT = ("ip", "address", "server", "地址", "服务器")
