@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	@mkdir -p $(DEMO)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)  # a fresh demo each time (forge train refuses to overwrite a run)
 	@echo "== 1/5 ingest -> clean -> dedup -> augment -> score -> mix -> split (sample_data/recipe.yaml)"
 	$(BIN)/forge run sample_data/recipe.yaml --out $(DEMO)/shards --stats-json $(DEMO)/stats.json
 	@echo "== 2/5 gate: the checks a CI job would run"

@@ -109,16 +109,16 @@ def _worker_main(conn, make_worker: Callable[[], Callable], lock, state, process
     ``inherited``: the main process's ends of the pipes created so far (its own included), which a forked
     worker inherits; they are closed here, so that a worker reads EOF and exits when the main process dies
     without stopping it (killed, out of memory) instead of waiting for ever on a pipe it holds open itself."""
+    try:  # first of all: a Ctrl-C during start-up must not kill the worker (the main process handles it)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # pragma: no cover - not the main thread of the worker
+        pass
     parent = os.getppid()
     for c in inherited:
         try:
             c.close()
         except OSError:  # pragma: no cover
             pass
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except (ValueError, OSError):  # pragma: no cover - not the main thread of the worker
-        pass
     try:
         work = make_worker()
         conn.send_bytes(pickle.dumps("ready", _PROTOCOL))
@@ -219,8 +219,8 @@ class ChunkPool:
         """Raise :class:`WorkerDied` for the worker at the other end of ``conn`` (closing the pool)."""
         proc = self.procs[self.conns.index(conn)]
         proc.join(timeout=1)
-        how = (f"killed by signal {-proc.exitcode}" if proc.exitcode is not None and proc.exitcode < 0
-               else f"exit status {proc.exitcode}")
+        how = ("still running, but its pipe closed" if proc.exitcode is None
+               else f"killed by signal {-proc.exitcode}" if proc.exitcode < 0 else f"exit status {proc.exitcode}")
         self.close()
         raise WorkerDied(f"a clean worker process died ({how}; out of memory?); the batch was not written. Rerun "
                          "with fewer --workers or a smaller --batch-size, or with --workers 1") from None
