@@ -539,3 +539,23 @@ def test_zh_surnames_that_are_also_words_and_names_after_tell(analyzer, text, wa
 def test_french_phones_written_in_dotted_pairs_stay_phones(analyzer):
     """The version-number rule (3+ dots is no phone) must not drop French numbers (presidio_synth has them)."""
     assert hits(analyzer, "call 01.84.17.61.18", "en") == [("PHONE_NUMBER", "01.84.17.61.18")]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("tel13800138000", [("PHONE_NUMBER", "13800138000")]),  # found in testing: missed (glued to a phone word)
+    ("Phone13800138000!", [("PHONE_NUMBER", "13800138000")]),
+    ("ｍｙ　ｐｈｏｎｅ１３８００１３８０００", [("PHONE_NUMBER", "１３８００１３８０００")]),
+    ("excel13800138000", []),  # glued to other letters: an identifier, as before
+    ("order A13800138000", []),
+])
+def test_cn_mobile_glued_to_a_phone_word(analyzer, text, want):
+    assert hits(analyzer, text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Mr.Wang called", [("PERSON", "Wang")]),  # found in testing: missed (no space after the title's dot)
+    ("Dr.Johnson said", [("PERSON", "Johnson")]),
+    ("Dear Mr. Smith", [("PERSON", "Smith")]),
+])
+def test_english_title_without_a_space(analyzer, text, want):
+    assert hits(analyzer, text, "en") == want

@@ -52,7 +52,8 @@ class EnPersonCueRecognizer(_ForgePatternRecognizer):
 
     ENTITY = "PERSON"
     FLAGS = CASE_SENSITIVE
-    PATTERNS = (("en_name_cue", r"(?<=(?<![A-Za-z])" + _CUES + r"\s+)" + _NAME + r"(?![\p{L}])", 0.7),)
+    # after the cue a space, or nothing after a title's dot ("Mr.Wang")
+    PATTERNS = (("en_name_cue", r"(?<=(?<![A-Za-z])" + _CUES + r"(?:\s+|(?<=\.)))" + _NAME + r"(?![\p{L}])", 0.7),)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         """Drop hits holding a word of :data:`NOT_NAME_WORDS` (roles, teams, titles, days, pronouns)."""

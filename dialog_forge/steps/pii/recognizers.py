@@ -211,12 +211,15 @@ class ForgeEmailRecognizer(_ForgePatternRecognizer):
 
 class CnMobileRecognizer(_ForgePatternRecognizer):
     """``PHONE_NUMBER``: mainland-China mobile numbers ``1[3-9]x xxxx xxxx``, with optional ``+86`` /
-    ``0086`` / ``(+86)`` prefix and space or hyphen grouping (3-4-4)."""
+    ``0086`` / ``(+86)`` prefix and space or hyphen grouping (3-4-4); not glued to letters or digits, except
+    a phone word right before it (``tel13800138000``, ``Phone13800138000``)."""
 
     ENTITY = "PHONE_NUMBER"
     PATTERNS = ((
         "cn_mobile",
-        r"(?<![0-9A-Za-z+])(?:(?:\((?:\+|00)86\)|(?:\+|00)86)" + SEP + r"?)?1[3-9]\d(?:" + SEP + r"?\d{4}){2}" + R,
+        # left: no letter, digit or + before -- or a phone word glued to the number ("tel13800138000")
+        r"(?:(?<![0-9A-Za-z+])|(?<=(?<![A-Za-z])(?i:tel|phone|mobile|cell|call|fax|wechat|whatsapp)))"
+        r"(?:(?:\((?:\+|00)86\)|(?:\+|00)86)" + SEP + r"?)?1[3-9]\d(?:" + SEP + r"?\d{4}){2}" + R,
         0.85,
     ),)
     CONTEXT = ("phone", "mobile", "call", "tel", "电话", "手机", "致电", "联系", "号码", "微信")
