@@ -233,7 +233,7 @@ class Cleaner:
         return out
 
     def _scrub_inputs(self, msgs: list[Message], meta: dict) -> tuple[list[str], list[int], list, dict]:
-        """What :meth:`_scrub` analyses for one dialogue, in one list: its turns, the ``name`` of each turn
+        """What :meth:`_scrub_apply` analyses for one dialogue, in one list: its turns, the ``name`` of each turn
         and every string in ``meta`` (titles and unmapped source fields such as ``customer_email``; forge's own
         ``pii``/``safety`` keys aside). Returns ``(texts, named turns, meta string slots, meta)``; ``meta`` is
         a deep copy when it holds strings to scrub."""
@@ -246,15 +246,6 @@ class Cleaner:
             _string_slots(meta, slots, top=True)
         texts = [m.content for m in msgs] + [msgs[i].name for i in named] + [c[k] for c, k in slots]
         return texts, named, slots, meta
-
-    def _scrub(self, msgs: list[Message], meta: dict, did: str, fired: list | None = None
-               ) -> tuple[list[Message], dict, Counter, list[Counter]]:
-        """PII-scrub one dialogue in one pass (consistent pseudonyms): its turns, names and meta strings
-        (:meth:`_scrub_inputs`). Returns the messages, the meta, the record's counts and the counts per turn
-        (turn contents only, for windows). ``fired``: the triggers firing in each text of
-        :meth:`_scrub_inputs`, when computed for the batch."""
-        texts, named, slots, meta = self._scrub_inputs(msgs, meta)
-        return self._scrub_apply(msgs, meta, did, texts, named, slots, fired)
 
     def _scrub_apply(self, msgs, meta, did, texts, named, slots, fired):
         out, per_turn = self.scrubber.scrub_turns(texts, did, fired=fired)
